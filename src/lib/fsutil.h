@@ -1,0 +1,27 @@
+/* File-system helpers shared by every module. */
+#ifndef ZK_FSUTIL_H
+#define ZK_FSUTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include "error.h"
+
+/* Write a whole file atomically: tmp in the same dir, fsync, rename, fsync dir. */
+int zk_write_file_atomic(const char *path, const char *data, size_t len,
+    mode_t mode, zk_error *err);
+/* Write (truncating) a small file such as a cgroup knob; no atomicity. */
+int zk_write_file(const char *path, const char *data, zk_error *err);
+/* Read a whole file into a NUL-terminated malloc'd buffer. */
+int zk_read_file(const char *path, char **out, size_t *len, zk_error *err);
+/* mkdir -p; existing directories are fine. */
+int zk_mkdir_p(const char *path, mode_t mode, zk_error *err);
+/*
+ * rm -rf that never follows symlinks and never leaves the file system it
+ * starts on (a zone's mount points must not drag host files with them).
+ * A missing path is not an error.
+ */
+int zk_rm_rf(const char *path, zk_error *err);
+bool zk_path_exists(const char *path);
+
+#endif

@@ -1,0 +1,31 @@
+/*
+ * Column output shared by the commands: vmadm list (fixed minimum widths),
+ * imgadm list (width of the longest cell), parseable (-p) and headerless
+ * (-H) variants.  Pure: renders into a malloc'd string.
+ */
+#ifndef ZK_TABLE_H
+#define ZK_TABLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct zk_table_col {
+	const char *header;	/* printed as is */
+	int width;		/* minimum width; 0 = width of the longest cell */
+} zk_table_col;
+
+typedef struct zk_table_opts {
+	bool parseable;		/* ':' separated, no header, missing = "" */
+	bool no_header;
+} zk_table_opts;
+
+/*
+ * cells[row * ncols + col]; NULL means missing ("-" in tables, "" with -p).
+ * Columns are left-justified to their width, joined by two spaces, each line
+ * right-trimmed.  In parseable mode ':' and '\\' inside a cell are escaped
+ * with a backslash, as SmartOS does.
+ */
+char *zk_table_render(const zk_table_col *cols, size_t ncols,
+    const char *const *cells, size_t nrows, const zk_table_opts *opts);
+
+#endif
