@@ -1,0 +1,39 @@
+/*
+ * zoneadmd's control socket, <rundir>/<uuid>/zoneadmd.sock.  One request
+ * per connection: the client sends a line, zoneadmd answers with a line,
+ * "ok[ <detail>]" or "error <message>".  "console" switches the connection
+ * to a raw byte stream after "ok".
+ *
+ *   status                 -> ok <state> <init pid> <zoneid>
+ *   stop <timeout_s> <F>   -> ok once the zone is down (F = 1: force now)
+ *   reboot <F>             -> ok once the zone is running again
+ *   reload                 -> ok after re-reading the config and applying
+ *                             the resource controls live
+ *   console                -> ok, then the console stream
+ */
+#ifndef ZK_CTL_H
+#define ZK_CTL_H
+
+#include <stddef.h>
+#include "error.h"
+#include "paths.h"
+
+int zk_ctl_socket_path(const zk_paths *p, const char *uuid, char *buf,
+    zk_error *err);
+
+/* Connect to the zone's zoneadmd; -ECONNREFUSED/-ENOENT when none runs. */
+int zk_ctl_connect(const zk_paths *p, const char *uuid, int *fd,
+    zk_error *err);
+
+/*
+ * Send `request` and wait up to timeout_ms (-1: forever) for the reply
+ * line.  "error ..." replies become an error carrying zoneadmd's message.
+ * On success the text after "ok" (maybe empty) is copied into detail.
+ */
+int zk_ctl_call(int fd, const char *request, int timeout_ms, char *detail,
+    size_t len, zk_error *err);
+
+/* Read one line (without the newline) from fd; helper shared with zoneadmd. */
+int zk_ctl_read_line(int fd, char *buf, size_t len, int timeout_ms);
+
+#endif

@@ -1,0 +1,116 @@
+#include "proc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "fsutil.h"
+
+int
+zk_proc_starttime(pid_t pid, uint64_t *ticks)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	_cleanup_free_ char *buf = NULL;
+	if (zk_read_file(path, &buf, NULL, NULL) < 0)
+		return -ESRCH;
+	/* The command name may hold spaces and parens: skip past the last ')'. */
+	char *p = strrchr(buf, ')');
+	if (p == NULL)
+		return -EINVAL;
+	p += 2;
+	/* p is at field 3 (state); starttime is field 22. */
+	for (int field = 3; field < 22; field++) {
+		p = strchr(p, ' ');
+		if (p == NULL)
+			return -EINVAL;
+		p++;
+	}
+	*ticks = strtoull(p, NULL, 10);
+	return 0;
+}
+
+int
+zk_pidfile_write(const char *path, pid_t pid, zk_error *err)
+{
+	uint64_t start = 0;
+	if (zk_proc_starttime(pid, &start) < 0)
+		return zk_fail(err, ESRCH, "process %d vanished", (int)pid);
+	char line[64];
+	int n = snprintf(line, sizeof(line), "%d %" PRIu64 "\n", (int)pid, start);
+	return zk_write_file_atomic(path, line, (size_t)n, 0600, err);
+}
+
+int
+zk_pidfile_read_live(const char *path, pid_t *pid)
+{
+	_cleanup_free_ char *buf = NULL;
+	if (zk_read_file(path, &buf, NULL, NULL) < 0)
+		return -ENOENT;
+	int p = 0;
+	uint64_t want = 0, now = 0;
+	if (sscanf(buf, "%d %" SCNu64, &p, &want) != 2 || p <= 0)
+		return -ENOENT;
+	if (zk_proc_starttime(p, &now) < 0 || now != want)
+		return -ESRCH;
+	*pid = p;
+	return 0;
+}
+
+int
+zk_pidfd_open(pid_t pid)
+{
+	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	return fd < 0 ? -errno : fd;
+}
+
+int
+zk_pidfd_send_signal(int pidfd, int sig)
+{
+	return syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0 ?
+	    -errno : 0;
+}
+
+int
+zk_send_fd(int sock, char tag, int fd)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	memset(cbuf, 0, sizeof(cbuf));
+	struct iovec iov = { .iov_base = &tag, .iov_len = 1 };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+	    .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	return sendmsg(sock, &msg, MSG_NOSIGNAL) < 0 ? -errno : 0;
+}
+
+ssize_t
+zk_recv_msg(int sock, char *buf, size_t len, int *fd)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+	    .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+	*fd = -1;
+	ssize_t n;
+	do {
+		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+			memcpy(fd, CMSG_DATA(c), sizeof(int));
+	return n;
+}
