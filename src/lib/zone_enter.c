@@ -1,1 +1,65 @@
-/* placeholder: being written */
+#include "zone_enter.h"
+
+#include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cgroup.h"
+#include "cleanup.h"
+#include "proc.h"
+
+int
+zk_zone_init_pid(const zk_paths *p, const char *uuid, pid_t *pid,
+    zk_error *err)
+{
+	char path[PATH_MAX];
+	if (zk_pidfile_read_live(zk_path_run_file(p, uuid, "init", path),
+	    pid) < 0)
+		return zk_fail(err, ESRCH, "zone %s is not running", uuid);
+	return 0;
+}
+
+int
+zk_zone_enter(const zk_paths *p, const char *uuid, zk_error *err)
+{
+	pid_t init;
+	int r = zk_zone_init_pid(p, uuid, &init, err);
+	if (r < 0)
+		return r;
+	_cleanup_close_ int pidfd = zk_pidfd_open(init);
+	if (pidfd < 0)
+		return zk_fail_errno(err, -pidfd, "zone %s: pidfd_open", uuid);
+	/* Cgroups first: their files are only reachable from the host's
+	 * mount namespace, which we are about to leave. */
+	_cleanup_cgroup_ zk_cgroup *cg = NULL;
+	if ((r = zk_cgroup_open(p->cgroup_root, p->cgroup_parent, uuid, &cg,
+	    err)) < 0 || (r = zk_cgroup_attach(cg, getpid(), err)) < 0)
+		return zk_error_prefix(err, "zone %s", uuid);
+	if (setns(pidfd, CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC |
+	    CLONE_NEWNET | CLONE_NEWCGROUP | CLONE_NEWPID) < 0)
+		return zk_fail_errno(err, errno, "cannot enter zone %s", uuid);
+	if (chdir("/") < 0)
+		return zk_fail_errno(err, errno, "zone %s: chdir /", uuid);
+	return 0;
+}
+
+void
+zk_zone_login_env(const char *term, char *envp[], char storage[][128],
+    size_t n)
+{
+	const char *fixed[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin",
+	    "HOME=/root", "LOGNAME=root", "USER=root", "SHELL=/bin/sh" };
+	size_t i = 0;
+	for (; i < sizeof(fixed) / sizeof(*fixed) && i + 2 < n; i++) {
+		snprintf(storage[i], 128, "%s", fixed[i]);
+		envp[i] = storage[i];
+	}
+	if (term != NULL && i + 2 < n) {
+		snprintf(storage[i], 128, "TERM=%s", term);
+		envp[i] = storage[i];
+		i++;
+	}
+	envp[i] = NULL;
+}

@@ -1,1 +1,739 @@
-int main(void) { return 1; } /* placeholder */
+/*
+ * zoneadmd: one per running zone, as on SmartOS.  It boots the zone's init
+ * into new namespaces and stays its parent and reaper, holds the zone
+ * console, and answers vmadm on a control socket (see ctl.h).  If it is
+ * killed the zone keeps running; the next zoneadmd (-a) adopts it.
+ *
+ * Single-threaded and event-driven: it sleeps in epoll_wait until the
+ * zone's init exits, a request arrives, or console bytes flow.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/file.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cgroup.h"
+#include "cleanup.h"
+#include "ctl.h"
+#include "fault.h"
+#include "fsutil.h"
+#include "json_util.h"
+#include "proc.h"
+#include "rctl.h"
+#include "store.h"
+#include "uuid.h"
+#include "zone_runtime.h"
+
+#define MAX_CLIENTS 16
+#define KILL_TIMEOUT_MS 5000
+
+typedef enum client_kind { CLIENT_REQUEST, CLIENT_CONSOLE,
+    CLIENT_WAIT_STOP, CLIENT_WAIT_REBOOT } client_kind;
+
+typedef struct client {
+	int fd;
+	client_kind kind;
+} client;
+
+typedef struct zoneadmd {
+	zk_paths paths;
+	char uuid[37];
+	char run[PATH_MAX];
+	int log_fd, epfd, sigfd, listen_fd, timer_fd;
+	zk_cgroup *cg;
+	zk_zone_spec spec;
+	zk_init_signals sigs;
+	zk_zone_proc zone;	/* init pid, pidfd, console master */
+	int console_peer;	/* our own slave fd: the master never HUPs */
+	bool is_parent;		/* false after adoption: no wait status */
+	bool stopping, rebooting;
+	int zoneid;
+	client clients[MAX_CLIENTS];
+} zoneadmd;
+
+static void __attribute__((format(printf, 2, 3)))
+zlog(const zoneadmd *z, const char *fmt, ...)
+{
+	char ts[32], line[ZK_ERROR_MAX + 128];
+	time_t now = time(NULL);
+	struct tm tm;
+	gmtime_r(&now, &tm);
+	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	int n = snprintf(line, sizeof(line), "%s zoneadmd[%d]: ", ts,
+	    (int)getpid());
+	va_list ap;
+	va_start(ap, fmt);
+	n += vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
+	va_end(ap);
+	if (n > (int)sizeof(line) - 2)
+		n = (int)sizeof(line) - 2;
+	line[n++] = '\n';
+	if (z->log_fd >= 0 && write(z->log_fd, line, (size_t)n) < 0) {
+		/* nowhere else to say it */
+	}
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr, "Usage: zoneadmd -z <uuid> [-a] [-n notify-fd]\n");
+	exit(2);
+}
+
+static int
+write_run_file(const zoneadmd *z, const char *name, const char *text)
+{
+	char path[PATH_MAX];
+	zk_error err;
+	snprintf(path, sizeof(path), "%s/%s", z->run, name);
+	int r = zk_write_file_atomic(path, text, strlen(text), 0600, &err);
+	if (r < 0)
+		zlog(z, "%s", err.msg);
+	return r;
+}
+
+static void
+set_state(const zoneadmd *z, const char *state)
+{
+	char line[40];
+	snprintf(line, sizeof(line), "%s\n", state);
+	write_run_file(z, "state", line);
+}
+
+/* ---- epoll bookkeeping ---------------------------------------------------- */
+
+static int
+watch(const zoneadmd *z, int fd)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
+	return epoll_ctl(z->epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+static void
+unwatch(const zoneadmd *z, int fd)
+{
+	epoll_ctl(z->epfd, EPOLL_CTL_DEL, fd, NULL);
+}
+
+static client *
+find_client(zoneadmd *z, int fd)
+{
+	for (int i = 0; i < MAX_CLIENTS; i++)
+		if (z->clients[i].fd == fd)
+			return &z->clients[i];
+	return NULL;
+}
+
+static void
+drop_client(zoneadmd *z, client *c)
+{
+	unwatch(z, c->fd);
+	close(c->fd);
+	c->fd = -1;
+}
+
+static void
+reply(client *c, const char *fmt, ...)
+{
+	char line[ZK_ERROR_MAX + 64];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
+	va_end(ap);
+	if (n > (int)sizeof(line) - 2)
+		n = (int)sizeof(line) - 2;
+	line[n++] = '\n';
+	if (send(c->fd, line, (size_t)n, MSG_NOSIGNAL) < 0) {
+		/* the client went away; it will learn from the zone state */
+	}
+}
+
+/* Answer everyone waiting for a stop or reboot to finish. */
+static void
+reply_waiters(zoneadmd *z, client_kind kind, const char *text)
+{
+	for (int i = 0; i < MAX_CLIENTS; i++) {
+		client *c = &z->clients[i];
+		if (c->fd >= 0 && c->kind == kind) {
+			reply(c, "%s", text);
+			drop_client(z, c);
+		}
+	}
+}
+
+/* ---- zone ids ------------------------------------------------------------- */
+
+/* The smallest id >= 1 no other running zone holds, under a host lock. */
+static int
+alloc_zoneid(zoneadmd *z, zk_error *err)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/zoneid.lock", z->paths.rundir);
+	_cleanup_close_ int lock = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (lock < 0 || flock(lock, LOCK_EX) < 0)
+		return zk_fail_errno(err, errno, "cannot lock %s", path);
+	_cleanup_closedir_ DIR *d = opendir(z->paths.rundir);
+	if (d == NULL)
+		return zk_fail_errno(err, errno, "cannot read %s", z->paths.rundir);
+	unsigned char used[8192] = { 0 };
+	struct dirent *de;
+	while ((de = readdir(d)) != NULL) {
+		if (!zk_uuid_valid(de->d_name) || strcmp(de->d_name, z->uuid) == 0)
+			continue;
+		_cleanup_free_ char *text = NULL;
+		snprintf(path, sizeof(path), "%s/%s/zoneid", z->paths.rundir,
+		    de->d_name);
+		if (zk_read_file(path, &text, NULL, NULL) == 0) {
+			int id = atoi(text);
+			if (id > 0 && id < (int)sizeof(used))
+				used[id] = 1;
+		}
+	}
+	int id = 1;
+	while (id < (int)sizeof(used) - 1 && used[id])
+		id++;
+	char line[16];
+	snprintf(line, sizeof(line), "%d\n", id);
+	snprintf(path, sizeof(path), "%s/zoneid", z->run);
+	int r = zk_write_file_atomic(path, line, strlen(line), 0600, err);
+	if (r == 0)
+		z->zoneid = id;
+	return r;
+}
+
+/* ---- booting and halting -------------------------------------------------- */
+
+static int
+load_spec(zoneadmd *z, zk_error *err)
+{
+	_cleanup_json_ json_t *cfg = NULL;
+	int r = zk_store_load(&z->paths, z->uuid, &cfg, err);
+	if (r == 0)
+		r = zk_zone_spec_from_config(&z->paths, cfg, &z->spec, err);
+	if (r == 0)
+		r = zk_rctl_apply_all(z->cg, cfg, err);
+	if (r == 0)
+		zk_init_signals_for(&z->spec, &z->sigs);
+	return r;
+}
+
+static void
+attach_console(zoneadmd *z, int master)
+{
+	z->zone.console = master;
+	z->console_peer = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY |
+	    O_CLOEXEC);
+	fcntl(master, F_SETFL, O_NONBLOCK);
+	watch(z, master);
+}
+
+static void
+release_console(zoneadmd *z)
+{
+	if (z->zone.console >= 0) {
+		unwatch(z, z->zone.console);
+		close(z->zone.console);
+	}
+	if (z->console_peer >= 0)
+		close(z->console_peer);
+	z->zone.console = z->console_peer = -1;
+}
+
+static void
+now_iso(char *buf, size_t len)
+{
+	struct timespec ts;
+	struct tm tm;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	size_t n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + n, len - n, ".%03ldZ\n", ts.tv_nsec / 1000000);
+}
+
+static int
+boot(zoneadmd *z, zk_error *err)
+{
+	char path[PATH_MAX], ts[40];
+	set_state(z, "ready");
+	int r = load_spec(z, err);
+	if (r == 0)
+		r = zk_fault("boot.clone", err);
+	if (r == 0)
+		r = zk_zone_boot(&z->spec, z->cg, &z->zone, err);
+	if (r < 0)
+		return r;
+	z->is_parent = true;
+	attach_console(z, z->zone.console);
+	watch(z, z->zone.pidfd);
+	snprintf(path, sizeof(path), "%s/init", z->run);
+	if ((r = zk_pidfile_write(path, z->zone.pid, err)) < 0)
+		return r;
+	now_iso(ts, sizeof(ts));
+	write_run_file(z, "boot_timestamp", ts);
+	set_state(z, "running");
+	zlog(z, "zone %s booted: init %s is pid %d, zoneid %d", z->uuid,
+	    z->spec.init_name, (int)z->zone.pid, z->zoneid);
+	return 0;
+}
+
+/* Remove every trace of the running zone; the dataset and config stay. */
+static void
+teardown(zoneadmd *z)
+{
+	zk_error err;
+	if (zk_cgroup_kill_all(z->cg, KILL_TIMEOUT_MS, &err) < 0 ||
+	    zk_cgroup_destroy(z->cg, &err) < 0)
+		zlog(z, "teardown: %s", err.msg);
+	release_console(z);
+	if (zk_rm_rf(z->run, &err) < 0)
+		zlog(z, "teardown: %s", err.msg);
+}
+
+/* The init's end: was it a halt or a reboot (reboot(2) in a pid namespace
+ * kills init with SIGHUP for restart, SIGINT for halt/power-off)? */
+static bool
+init_wants_reboot(zoneadmd *z)
+{
+	if (!z->is_parent)
+		return false;	/* no wait status after adoption: halt */
+	siginfo_t si;
+	memset(&si, 0, sizeof(si));
+	if (waitid(P_PIDFD, (id_t)z->zone.pidfd, &si, WEXITED) < 0)
+		return false;
+	zlog(z, "zone init exited (code %d, status %d)", si.si_code,
+	    si.si_status);
+	return si.si_code == CLD_KILLED && si.si_status == SIGHUP;
+}
+
+static int
+reboot_zone(zoneadmd *z)
+{
+	zk_error err;
+	if (zk_cgroup_kill_all(z->cg, KILL_TIMEOUT_MS, &err) < 0)
+		zlog(z, "reboot: %s", err.msg);
+	release_console(z);
+	int r = boot(z, &err);
+	if (r < 0) {
+		zlog(z, "reboot failed: %s", err.msg);
+		return r;
+	}
+	/* Attached consoles stay attached: they now see the new boot. */
+	reply_waiters(z, CLIENT_WAIT_REBOOT, "ok");
+	return 0;
+}
+
+/* Returns true when zoneadmd's work is done (zone halted). */
+static bool
+on_init_exit(zoneadmd *z)
+{
+	bool reboot = init_wants_reboot(z);
+	unwatch(z, z->zone.pidfd);
+	close(z->zone.pidfd);
+	z->zone.pidfd = -1;
+	struct itimerspec off = { 0 };
+	timerfd_settime(z->timer_fd, 0, &off, NULL);
+	if ((reboot || z->rebooting) && !z->stopping) {
+		z->rebooting = false;
+		zlog(z, "zone %s rebooting", z->uuid);
+		if (reboot_zone(z) == 0)
+			return false;
+	}
+	zlog(z, "zone %s halted", z->uuid);
+	set_state(z, "down");
+	teardown(z);
+	reply_waiters(z, CLIENT_WAIT_STOP, "ok");
+	reply_waiters(z, CLIENT_WAIT_REBOOT, "error zone halted while rebooting");
+	return true;
+}
+
+static void
+force_kill(zoneadmd *z)
+{
+	zk_error err;
+	zlog(z, "killing every process of zone %s", z->uuid);
+	if (zk_cgroup_kill_all(z->cg, KILL_TIMEOUT_MS, &err) < 0)
+		zlog(z, "kill: %s", err.msg);
+	/* init is gone too: its pidfd is now readable and the loop reaps it. */
+}
+
+static void
+begin_shutdown(zoneadmd *z, bool reboot, bool force, int timeout_s)
+{
+	if (reboot)
+		z->rebooting = true;
+	else
+		z->stopping = true;
+	set_state(z, "shutting_down");
+	if (force || timeout_s <= 0) {
+		force_kill(z);
+		return;
+	}
+	int sig = reboot ? z->sigs.reboot : z->sigs.poweroff;
+	zlog(z, "asking init to %s (signal %d), %d s before force",
+	    reboot ? "reboot" : "power off", sig, timeout_s);
+	zk_pidfd_send_signal(z->zone.pidfd, sig);
+	struct itimerspec t = { .it_value = { .tv_sec = timeout_s } };
+	timerfd_settime(z->timer_fd, 0, &t, NULL);
+}
+
+/* ---- requests --------------------------------------------------------------- */
+
+static void
+handle_request(zoneadmd *z, client *c, const char *line)
+{
+	int timeout = 60, force = 0;
+	if (strcmp(line, "status") == 0) {
+		reply(c, "ok %s %d %d", z->stopping ? "shutting_down" : "running",
+		    (int)z->zone.pid, z->zoneid);
+	} else if (sscanf(line, "stop %d %d", &timeout, &force) >= 1) {
+		c->kind = CLIENT_WAIT_STOP;
+		begin_shutdown(z, false, force, timeout);
+	} else if (sscanf(line, "reboot %d", &force) == 1) {
+		c->kind = CLIENT_WAIT_REBOOT;
+		begin_shutdown(z, true, force, 60);
+	} else if (strcmp(line, "reload") == 0) {
+		zk_error err;
+		_cleanup_json_ json_t *cfg = NULL;
+		if (zk_store_load(&z->paths, z->uuid, &cfg, &err) < 0 ||
+		    zk_rctl_apply_all(z->cg, cfg, &err) < 0)
+			reply(c, "error %s", err.msg);
+		else
+			reply(c, "ok");
+	} else if (strcmp(line, "console") == 0) {
+		c->kind = CLIENT_CONSOLE;
+		reply(c, "ok");
+		return;
+	} else {
+		reply(c, "error unknown request \"%s\"", line);
+	}
+	if (c->kind == CLIENT_REQUEST)
+		drop_client(z, c);
+}
+
+static void
+accept_client(zoneadmd *z)
+{
+	int fd = accept4(z->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd < 0)
+		return;
+	client *c = find_client(z, -1);
+	if (c == NULL) {
+		close(fd);
+		return;
+	}
+	c->fd = fd;
+	c->kind = CLIENT_REQUEST;
+	watch(z, fd);
+}
+
+static void
+client_readable(zoneadmd *z, client *c)
+{
+	if (c->kind == CLIENT_CONSOLE) {
+		char buf[4096];
+		ssize_t n = read(c->fd, buf, sizeof(buf));
+		if (n <= 0) {
+			drop_client(z, c);
+			return;
+		}
+		if (z->zone.console >= 0 &&
+		    write(z->zone.console, buf, (size_t)n) < 0)
+			zlog(z, "console write: %s", strerror(errno));
+		return;
+	}
+	if (c->kind != CLIENT_REQUEST) {	/* waiting: only EOF matters */
+		char b;
+		if (read(c->fd, &b, 1) <= 0)
+			drop_client(z, c);
+		return;
+	}
+	char line[256];
+	if (zk_ctl_read_line(c->fd, line, sizeof(line), 1000) < 0) {
+		drop_client(z, c);
+		return;
+	}
+	handle_request(z, c, line);
+}
+
+/* Console output goes to every attached client; with none it is drained
+ * so the zone never blocks on a full console. */
+static void
+console_readable(zoneadmd *z)
+{
+	char buf[4096];
+	ssize_t n = read(z->zone.console, buf, sizeof(buf));
+	if (n <= 0)
+		return;
+	for (int i = 0; i < MAX_CLIENTS; i++) {
+		client *c = &z->clients[i];
+		if (c->fd >= 0 && c->kind == CLIENT_CONSOLE &&
+		    send(c->fd, buf, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0 &&
+		    errno != EAGAIN)
+			drop_client(z, c);
+	}
+}
+
+/* ---- set-up ------------------------------------------------------------------ */
+
+static int
+listen_socket(zoneadmd *z, zk_error *err)
+{
+	char path[PATH_MAX];
+	int r = zk_ctl_socket_path(&z->paths, z->uuid, path, err);
+	if (r < 0)
+		return r;
+	unlink(path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return zk_fail_errno(err, errno, "socket");
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    listen(fd, 16) < 0) {
+		close(fd);
+		return zk_fail_errno(err, errno, "cannot listen on %s", path);
+	}
+	z->listen_fd = fd;
+	return 0;
+}
+
+static int
+setup_events(zoneadmd *z, zk_error *err)
+{
+	sigset_t mask;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	z->sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	z->epfd = epoll_create1(EPOLL_CLOEXEC);
+	z->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+	if (z->sigfd < 0 || z->epfd < 0 || z->timer_fd < 0)
+		return zk_fail_errno(err, errno, "cannot set up the event loop");
+	watch(z, z->sigfd);
+	watch(z, z->timer_fd);
+	return listen_socket(z, err) < 0 ? -EIO : watch(z, z->listen_fd);
+}
+
+/* A zone whose zoneadmd died: take over its init (we are not its parent). */
+static int
+adopt(zoneadmd *z, zk_error *err)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/init", z->run);
+	int r = zk_pidfile_read_live(path, &z->zone.pid);
+	if (r < 0)
+		return zk_fail(err, ESRCH, "zone %s has no running init to adopt",
+		    z->uuid);
+	z->zone.pidfd = zk_pidfd_open(z->zone.pid);
+	if (z->zone.pidfd < 0)
+		return zk_fail_errno(err, -z->zone.pidfd, "pidfd_open %d",
+		    (int)z->zone.pid);
+	_cleanup_free_ char *text = NULL;
+	snprintf(path, sizeof(path), "%s/zoneid", z->run);
+	if (zk_read_file(path, &text, NULL, NULL) == 0)
+		z->zoneid = atoi(text);
+	_cleanup_json_ json_t *cfg = NULL;
+	if ((r = zk_store_load(&z->paths, z->uuid, &cfg, err)) < 0 ||
+	    (r = zk_zone_spec_from_config(&z->paths, cfg, &z->spec, err)) < 0)
+		return r;
+	zk_init_signals_for(&z->spec, &z->sigs);
+	int master = -1;
+	if (zk_zone_new_console(z->zone.pid, &master, err) < 0)
+		zlog(z, "adopt: no console: %s", err->msg);
+	else
+		attach_console(z, master);
+	watch(z, z->zone.pidfd);
+	zlog(z, "adopted zone %s (init pid %d)", z->uuid, (int)z->zone.pid);
+	return 0;
+}
+
+static int
+open_log(zoneadmd *z)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/%s/logs/zoneadmd.log", z->paths.root,
+	    z->uuid);
+	z->log_fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	return z->log_fd;
+}
+
+/* One zoneadmd per zone: the loser of a race steps aside. */
+static int
+take_singleton(zoneadmd *z, int *lock, zk_error *err)
+{
+	char path[PATH_MAX];
+	int r = zk_mkdir_p(z->run, 0700, err);
+	if (r < 0)
+		return r;
+	snprintf(path, sizeof(path), "%s/zoneadmd.lock", z->run);
+	*lock = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (*lock < 0)
+		return zk_fail_errno(err, errno, "cannot open %s", path);
+	if (flock(*lock, LOCK_EX | LOCK_NB) < 0)
+		return zk_fail(err, EALREADY, "zoneadmd for %s is already "
+		    "running", z->uuid);
+	snprintf(path, sizeof(path), "%s/zoneadmd.pid", z->run);
+	return zk_pidfile_write(path, getpid(), err);
+}
+
+static void
+notify(int fd, const char *fmt, ...)
+{
+	if (fd < 0)
+		return;
+	char line[ZK_ERROR_MAX + 16];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
+	va_end(ap);
+	if (n > (int)sizeof(line) - 2)
+		n = (int)sizeof(line) - 2;
+	line[n++] = '\n';
+	if (write(fd, line, (size_t)n) < 0) {
+		/* vmadm gave up waiting; the log has the story */
+	}
+}
+
+static int
+start(zoneadmd *z, bool adopting, zk_error *err)
+{
+	int r = zk_cgroup_open(z->paths.cgroup_root, z->paths.cgroup_parent,
+	    z->uuid, &z->cg, err);
+	if (r == 0)
+		r = setup_events(z, err);
+	if (r < 0 || adopting)
+		return r < 0 ? r : adopt(z, err);
+	if ((r = alloc_zoneid(z, err)) < 0 ||
+	    (r = zk_fault("boot.cgroup", err)) < 0 ||
+	    (r = zk_cgroup_create(z->cg, err)) < 0)
+		return r;
+	return boot(z, err);
+}
+
+/* ---- the loop ------------------------------------------------------------------ */
+
+static bool
+on_signal(zoneadmd *z)
+{
+	struct signalfd_siginfo si;
+	while (read(z->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
+			/* zoneadmd leaving never takes the zone with it */
+			zlog(z, "signal %u: exiting, zone keeps running",
+			    si.ssi_signo);
+			return true;
+		}
+		/* SIGCHLD needs nothing: init is reaped through its pidfd,
+		 * and helper children are waited for where they are forked. */
+	}
+	return false;
+}
+
+static int
+run_loop(zoneadmd *z)
+{
+	for (;;) {
+		struct epoll_event ev[16];
+		int n = epoll_wait(z->epfd, ev, 16, -1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return 1;
+		for (int i = 0; i < n; i++) {
+			int fd = ev[i].data.fd;
+			client *c;
+			if (fd == z->sigfd) {
+				if (on_signal(z))
+					return 0;
+			} else if (fd == z->zone.pidfd) {
+				if (on_init_exit(z))
+					return 0;
+			} else if (fd == z->timer_fd) {
+				uint64_t x;
+				if (read(z->timer_fd, &x, sizeof(x)) > 0)
+					force_kill(z);
+			} else if (fd == z->listen_fd) {
+				accept_client(z);
+			} else if (fd == z->zone.console) {
+				console_readable(z);
+			} else if ((c = find_client(z, fd)) != NULL) {
+				client_readable(z, c);
+			}
+		}
+	}
+}
+
+int
+main(int argc, char *argv[])
+{
+	zoneadmd z = { .log_fd = -1, .epfd = -1, .sigfd = -1, .listen_fd = -1,
+	    .timer_fd = -1, .console_peer = -1, .zone = { .pidfd = -1,
+	    .console = -1 } };
+	int notify_fd = -1, opt;
+	bool adopting = false;
+	for (int i = 0; i < MAX_CLIENTS; i++)
+		z.clients[i].fd = -1;
+	while ((opt = getopt(argc, argv, "az:n:")) != -1) {
+		switch (opt) {
+		case 'a': adopting = true; break;
+		case 'z': snprintf(z.uuid, sizeof(z.uuid), "%s", optarg); break;
+		case 'n': notify_fd = atoi(optarg); break;
+		default: usage();
+		}
+	}
+	if (!zk_uuid_valid(z.uuid) || optind != argc)
+		usage();
+	zk_error err = { 0 };
+	if (zk_paths_from_env(&z.paths, &err) < 0) {
+		notify(notify_fd, "error %s", err.msg);
+		return 1;
+	}
+	zk_path_run(&z.paths, z.uuid, z.run);
+	open_log(&z);
+	_cleanup_close_ int lock = -1;
+	int r = take_singleton(&z, &lock, &err);
+	if (r == -EALREADY) {
+		notify(notify_fd, adopting ? "ok" : "error %s", err.msg);
+		return adopting ? 0 : 1;
+	}
+	if (r == 0)
+		r = start(&z, adopting, &err);
+	if (r < 0) {
+		zlog(&z, "%s", err.msg);
+		notify(notify_fd, "error %s", err.msg);
+		if (!adopting) {
+			if (z.zone.pidfd >= 0)
+				zk_cgroup_kill_all(z.cg, KILL_TIMEOUT_MS, NULL);
+			if (z.cg != NULL)
+				zk_cgroup_destroy(z.cg, NULL);
+			zk_rm_rf(z.run, NULL);
+		}
+		return 1;
+	}
+	notify(notify_fd, "ok");
+	if (notify_fd >= 0)
+		close(notify_fd);
+	r = run_loop(&z);
+	zk_cgroup_free(z.cg);
+	return r;
+}
