@@ -1,1 +1,241 @@
-/* placeholder: being written */
+/*
+ * cgroup v2 backend: one unified tree, the zone is <root>/<parent>/<name>.
+ * Controllers reach the zone only if every ancestor lists them in
+ * cgroup.subtree_control, so create enables them from the root down.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cgroup_backend.h"
+#include "cleanup.h"
+
+/* What zonekit needs below the root, in the order written. */
+static const char *const wanted[] = { "memory", "cpu", "pids", "io" };
+
+static char *
+zone_dir(const zk_cgroup *cg, char *buf)
+{
+	return zk_cg_join(buf, cg->root, cg->rel);
+}
+
+static int
+v2_init(zk_cgroup *cg, zk_error *err)
+{
+	return 0;
+}
+
+static char *
+v2_dir(const zk_cgroup *cg, const char *controller, char *buf)
+{
+	return zone_dir(cg, buf);
+}
+
+/* Ask only for what this level offers and has not enabled yet: writing an
+ * unavailable controller fails the whole write. */
+static int
+enable_controllers(const char *dir, zk_error *err)
+{
+	/* Only a fake tree (tests) has directories without this file; the
+	 * kernel puts it in every cgroup. */
+	if (!zk_cg_has(dir, "cgroup.controllers"))
+		return 0;
+	_cleanup_free_ char *avail = NULL, *enabled = NULL;
+	int r;
+	if ((r = zk_cg_read(dir, "cgroup.controllers", &avail, err)) < 0 ||
+	    (r = zk_cg_read(dir, "cgroup.subtree_control", &enabled, err)) < 0)
+		return r;
+	char req[64] = "";
+	for (size_t i = 0; i < ZK_ARRAY_SIZE(wanted); i++) {
+		if (!zk_cg_list_has(avail, wanted[i]) ||
+		    zk_cg_list_has(enabled, wanted[i]))
+			continue;
+		snprintf(req + strlen(req), sizeof(req) - strlen(req), "%s+%s",
+		    req[0] != '\0' ? " " : "", wanted[i]);
+	}
+	if (req[0] == '\0')
+		return 0;
+	return zk_cg_write(dir, "cgroup.subtree_control", req, err);
+}
+
+/* From the root down to the parent; the zone itself stays a leaf. */
+static int
+enable_ancestors(const zk_cgroup *cg, zk_error *err)
+{
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof(dir), "%s", cg->root);
+	int r = enable_controllers(dir, err);
+	for (const char *p = cg->parent; r == 0 && *p != '\0'; ) {
+		size_t len = strcspn(p, "/");
+		size_t n = strlen(dir);
+		snprintf(dir + n, sizeof(dir) - n, "/%.*s", (int)len, p);
+		r = enable_controllers(dir, err);
+		p += len;
+		p += *p == '/';
+	}
+	return r;
+}
+
+static int
+v2_create(zk_cgroup *cg, zk_error *err)
+{
+	int created;
+	int r = zk_cg_mkdir_p(cg->root, cg->rel, &created, err);
+	if (r < 0)
+		return r;
+	if ((r = enable_ancestors(cg, err)) < 0) {
+		zk_cg_rmdir_created(cg->root, cg->rel, created);
+		return r;
+	}
+	return 0;
+}
+
+static int
+v2_attach(zk_cgroup *cg, pid_t pid, zk_error *err)
+{
+	char dir[PATH_MAX], val[16];
+	snprintf(val, sizeof(val), "%d", (int)pid);
+	return zk_cg_write(zone_dir(cg, dir), "cgroup.procs", val, err);
+}
+
+static int
+v2_set_memory(zk_cgroup *cg, int64_t mem, int64_t memsw, zk_error *err)
+{
+	char dir[PATH_MAX], val[32];
+	zone_dir(cg, dir);
+	int r = zk_cg_write(dir, "memory.max", zk_cg_fmt_limit(val, mem, "max"),
+	    err);
+	/* No swap accounting on this host: nothing to cap. */
+	if (r < 0 || !zk_cg_has(dir, "memory.swap.max"))
+		return r;
+	/* v2 caps swap alone; SmartOS's figure includes memory. */
+	int64_t swap = memsw == ZK_CG_UNLIMITED ? ZK_CG_UNLIMITED : memsw - mem;
+	return zk_cg_write(dir, "memory.swap.max",
+	    zk_cg_fmt_limit(val, swap, "max"), err);
+}
+
+static int
+v2_set_cpu_cap(zk_cgroup *cg, uint64_t cap_pct, zk_error *err)
+{
+	char dir[PATH_MAX], val[64];
+	if (cap_pct == 0)
+		snprintf(val, sizeof(val), "max %d", ZK_CG_PERIOD_US);
+	else
+		snprintf(val, sizeof(val), "%" PRIu64 " %d",
+		    cap_pct * (ZK_CG_PERIOD_US / 100), ZK_CG_PERIOD_US);
+	return zk_cg_write(zone_dir(cg, dir), "cpu.max", val, err);
+}
+
+static int
+v2_set_cpu_shares(zk_cgroup *cg, uint64_t shares, zk_error *err)
+{
+	char dir[PATH_MAX], val[32];
+	/* Both default to 100, so shares map 1:1 within cpu.weight's range. */
+	uint64_t w = shares < 1 ? 1 : shares > 10000 ? 10000 : shares;
+	snprintf(val, sizeof(val), "%" PRIu64, w);
+	return zk_cg_write(zone_dir(cg, dir), "cpu.weight", val, err);
+}
+
+static int
+v2_set_pids_max(zk_cgroup *cg, int64_t max, zk_error *err)
+{
+	char dir[PATH_MAX], val[32];
+	return zk_cg_write(zone_dir(cg, dir), "pids.max",
+	    zk_cg_fmt_limit(val, max, "max"), err);
+}
+
+static int
+wait_frozen(const char *dir, int timeout_ms, zk_error *err)
+{
+	int64_t deadline = zk_cg_now_ms() + timeout_ms;
+	for (int delay = 1; ; delay = delay < 20 ? delay * 2 : 20) {
+		uint64_t v = 0;
+		int r = zk_cg_read_key(dir, "cgroup.events", "frozen", &v, err);
+		if (r < 0)
+			return r;
+		if (v == 1)
+			return 0;
+		if (zk_cg_now_ms() >= deadline)
+			return zk_fail(err, ETIMEDOUT, "cgroup %s did not freeze "
+			    "within %d ms", dir, timeout_ms);
+		zk_cg_sleep_ms(delay);
+	}
+}
+
+static int
+v2_freeze(zk_cgroup *cg, bool frozen, int timeout_ms, zk_error *err)
+{
+	char dir[PATH_MAX];
+	zone_dir(cg, dir);
+	if (!zk_cg_has(dir, "cgroup.freeze"))
+		return zk_fail(err, EOPNOTSUPP, "%s: no cgroup.freeze (kernel "
+		    "older than 5.2, or cgroup missing)", dir);
+	int r = zk_cg_write(dir, "cgroup.freeze", frozen ? "1" : "0", err);
+	if (r < 0 || !frozen)
+		return r;
+	if ((r = wait_frozen(dir, timeout_ms, err)) < 0) {
+		/* Half-frozen helps nobody: leave it running. */
+		zk_error ignored = { 0 };
+		(void)zk_cg_write(dir, "cgroup.freeze", "0", &ignored);
+	}
+	return r;
+}
+
+static int
+v2_kill(zk_cgroup *cg, zk_error *err)
+{
+	char dir[PATH_MAX];
+	zone_dir(cg, dir);
+	/* Since 5.14 the kernel kills the whole subtree atomically. */
+	if (!zk_cg_has(dir, "cgroup.kill"))
+		return zk_fail(err, EOPNOTSUPP, "%s: no cgroup.kill", dir);
+	return zk_cg_write(dir, "cgroup.kill", "1", err);
+}
+
+static int
+v2_destroy(zk_cgroup *cg, zk_error *err)
+{
+	char dir[PATH_MAX];
+	return zk_cg_rmdir_tree(zone_dir(cg, dir), err);
+}
+
+static int
+v2_memory_stat(zk_cgroup *cg, zk_cgroup_memstat *st, zk_error *err)
+{
+	char dir[PATH_MAX];
+	zone_dir(cg, dir);
+	int r;
+	if ((r = zk_cg_read_u64(dir, "memory.current", &st->rss, err)) < 0 ||
+	    (r = zk_cg_read_u64(dir, "memory.max", &st->limit, err)) < 0 ||
+	    (r = zk_cg_read_key_opt(dir, "memory.events", "max",
+	    &st->failcnt, err)) < 0 ||
+	    (r = zk_cg_read_key_opt(dir, "memory.events", "oom_kill",
+	    &st->oom_kill, err)) < 0)
+		return r;
+	if (zk_cg_has(dir, "memory.swap.current"))
+		r = zk_cg_read_u64(dir, "memory.swap.current", &st->swap, err);
+	return r;
+}
+
+static char *
+v2_procs_dir(const zk_cgroup *cg, char *buf)
+{
+	return zone_dir(cg, buf);
+}
+
+const zk_cgroup_ops zk_cgroup_v2_ops = {
+	.init = v2_init,
+	.create = v2_create,
+	.attach = v2_attach,
+	.dir = v2_dir,
+	.procs_dir = v2_procs_dir,
+	.set_memory = v2_set_memory,
+	.set_cpu_cap = v2_set_cpu_cap,
+	.set_cpu_shares = v2_set_cpu_shares,
+	.set_pids_max = v2_set_pids_max,
+	.freeze = v2_freeze,
+	.kill = v2_kill,
+	.destroy = v2_destroy,
+	.memory_stat = v2_memory_stat,
+};

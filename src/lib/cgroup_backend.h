@@ -1,0 +1,122 @@
+/*
+ * Private to cgroup*.c: the handle, the backend operations table and the
+ * helpers both backends share.  cgroup.c detects the mode, validates
+ * arguments and dispatches; cgroup_v1.c and cgroup_v2.c only translate to
+ * kernel files.
+ */
+#ifndef ZK_CGROUP_BACKEND_H
+#define ZK_CGROUP_BACKEND_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "cgroup.h"
+#include "error.h"
+
+#define ZK_CG_PERIOD_US		100000	/* cpu cap period: 100 ms */
+#define ZK_CG_FREEZE_TIMEOUT_MS	5000
+#define ZK_CG_RMDIR_TIMEOUT_MS	1000
+/* Room kept in every path buffer for the longest knob file name. */
+#define ZK_CG_FILE_RESERVE	64
+
+/* v1 hierarchies zonekit uses, in creation order. */
+#define ZK_CG_V1_CONTROLLERS \
+	{ "memory", "cpu", "cpuacct", "pids", "freezer", "devices", "blkio" }
+#define ZK_CG_V1_MAX 7
+
+typedef struct zk_cg_hier {
+	const char *controller;	/* points into a static string */
+	char base[PATH_MAX];	/* the hierarchy's mount, symlinks resolved */
+	bool primary;		/* first controller seen on this mount: it
+				 * creates and removes; co-mounts share it */
+} zk_cg_hier;
+
+typedef struct zk_cgroup_ops zk_cgroup_ops;
+
+struct zk_cgroup {
+	zk_cgroup_mode mode;
+	const zk_cgroup_ops *ops;
+	char root[PATH_MAX];
+	char parent[PATH_MAX];	/* relative to each hierarchy, may be "" */
+	char rel[PATH_MAX];	/* parent/name */
+	/* v1 only */
+	zk_cg_hier hier[ZK_CG_V1_MAX];
+	size_t nhier;
+	char unified[PATH_MAX];	/* hybrid host's cgroup2 mount, "" if unused */
+};
+
+struct zk_cgroup_ops {
+	/* Resolve the hierarchies under cg->root; nothing is created. */
+	int (*init)(zk_cgroup *cg, zk_error *err);
+	int (*create)(zk_cgroup *cg, zk_error *err);
+	int (*attach)(zk_cgroup *cg, pid_t pid, zk_error *err);
+	char *(*dir)(const zk_cgroup *cg, const char *controller, char *buf);
+	/* The directory whose cgroup.procs lists the zone's processes. */
+	char *(*procs_dir)(const zk_cgroup *cg, char *buf);
+	/* Arguments are already validated by cgroup.c. */
+	int (*set_memory)(zk_cgroup *cg, int64_t mem, int64_t memsw,
+	    zk_error *err);
+	int (*set_cpu_cap)(zk_cgroup *cg, uint64_t cap_pct, zk_error *err);
+	int (*set_cpu_shares)(zk_cgroup *cg, uint64_t shares, zk_error *err);
+	int (*set_pids_max)(zk_cgroup *cg, int64_t max, zk_error *err);
+	/* -EOPNOTSUPP when the host has no freezer for this cgroup. */
+	int (*freeze)(zk_cgroup *cg, bool frozen, int timeout_ms,
+	    zk_error *err);
+	/* One-shot kill of the whole subtree; -EOPNOTSUPP if unavailable. */
+	int (*kill)(zk_cgroup *cg, zk_error *err);
+	int (*destroy)(zk_cgroup *cg, zk_error *err);
+	int (*memory_stat)(zk_cgroup *cg, zk_cgroup_memstat *st,
+	    zk_error *err);
+};
+
+extern const zk_cgroup_ops zk_cgroup_v1_ops;
+extern const zk_cgroup_ops zk_cgroup_v2_ops;
+
+/* "<base>/<rel>" into buf (PATH_MAX); lengths are checked at open. */
+char *zk_cg_join(char *buf, const char *base, const char *rel);
+
+bool zk_cg_has(const char *dir, const char *file);
+int zk_cg_write(const char *dir, const char *file, const char *value,
+    zk_error *err);
+int zk_cg_read(const char *dir, const char *file, char **out, zk_error *err);
+/* A single number; "max" reads as UINT64_MAX. */
+int zk_cg_read_u64(const char *dir, const char *file, uint64_t *v,
+    zk_error *err);
+/* "<key> <number>" from a flat keyed file; -ENOENT if the key is absent. */
+int zk_cg_read_key(const char *dir, const char *file, const char *key,
+    uint64_t *v, zk_error *err);
+/* The same, but an absent key (older kernels) reads as 0. */
+int zk_cg_read_key_opt(const char *dir, const char *file, const char *key,
+    uint64_t *v, zk_error *err);
+/* Whether a space-separated list file names `word` (a leading '+' is
+ * ignored, so subtree_control reads the same from kernel and fake trees). */
+bool zk_cg_list_has(const char *list, const char *word);
+
+/* A limit as text: `unlimited` for ZK_CG_UNLIMITED, else the number. */
+char *zk_cg_fmt_limit(char buf[32], int64_t v, const char *unlimited);
+
+/*
+ * mkdir -p <base>/<rel>.  *created counts the trailing path components this
+ * call made, so zk_cg_rmdir_created can undo exactly those.
+ */
+int zk_cg_mkdir_p(const char *base, const char *rel, int *created,
+    zk_error *err);
+void zk_cg_rmdir_created(const char *base, const char *rel, int created);
+
+/*
+ * Remove a cgroup directory and any child cgroups in it, deepest first,
+ * retrying on EBUSY (exiting tasks) for ZK_CG_RMDIR_TIMEOUT_MS.  Missing
+ * is fine.  Only directories are removed: knob files belong to the kernel.
+ */
+int zk_cg_rmdir_tree(const char *dir, zk_error *err);
+
+/* Every pid in cgroup.procs of dir and of its child cgroups. */
+int zk_cg_read_procs(const char *dir, pid_t **pids, size_t *n,
+    zk_error *err);
+
+int64_t zk_cg_now_ms(void);
+void zk_cg_sleep_ms(int ms);
+
+#endif
