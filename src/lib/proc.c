@@ -27,6 +27,9 @@ zk_proc_starttime(pid_t pid, uint64_t *ticks)
 	if (p == NULL)
 		return -EINVAL;
 	p += 2;
+	/* A zombie has exited: its start time lingers until it is reaped. */
+	if (*p == 'Z' || *p == 'X')
+		return -ESRCH;
 	/* p is at field 3 (state); starttime is field 22. */
 	for (int field = 3; field < 22; field++) {
 		p = strchr(p, ' ');

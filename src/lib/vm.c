@@ -546,13 +546,16 @@ zk_vm_update(const zk_paths *p, const char *uuid, const json_t *payload,
 		r = zk_vm_status(p, uuid, &st, err);
 	if (r < 0)
 		return r;
-	/* Apply first: a running zone refusing a value leaves the config as
-	 * it was. */
+	/* Saved before applying, since zoneadmd re-reads the config; a running
+	 * zone refusing a value gets the old config and limits back. */
+	if ((r = zk_store_save(p, next, err)) < 0)
+		return r;
 	if (st.running && (r = apply_live(p, uuid, next, err)) < 0) {
+		zk_store_save(p, cur, NULL);
 		apply_live(p, uuid, cur, NULL);
 		return r;
 	}
-	return zk_store_save(p, next, err);
+	return 0;
 }
 
 int

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <net/if.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -326,6 +327,41 @@ take_console(zk_error *err)
 	return 0;
 }
 
+/* A fresh network namespace has lo, down; zones expect it up. */
+static int
+loopback_up(zk_error *err)
+{
+	_cleanup_close_ int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	struct ifreq ifr;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
+	if (fd < 0 || ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+		return zk_fail_errno(err, errno, "cannot read flags of lo");
+	ifr.ifr_flags |= IFF_UP;
+	if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+		return zk_fail_errno(err, errno, "cannot bring lo up");
+	return 0;
+}
+
+/*
+ * max_locked_memory is the zone's RLIMIT_MEMLOCK (zone processes have no
+ * CAP_IPC_LOCK).  Raising a hard limit needs CAP_SYS_RESOURCE, which some
+ * hosts withhold even from root, so the limit never goes above the one
+ * zoneadmd itself runs with.
+ */
+static int
+limit_memlock(uint64_t bytes, zk_error *err)
+{
+	struct rlimit cur;
+	if (getrlimit(RLIMIT_MEMLOCK, &cur) < 0)
+		return zk_fail_errno(err, errno, "cannot read RLIMIT_MEMLOCK");
+	rlim_t v = bytes < cur.rlim_max ? (rlim_t)bytes : cur.rlim_max;
+	struct rlimit rl = { v, v };
+	if (setrlimit(RLIMIT_MEMLOCK, &rl) < 0)
+		return zk_fail_errno(err, errno, "cannot set RLIMIT_MEMLOCK");
+	return 0;
+}
+
 static int
 build_zone(const zk_zone_spec *s, int sock, zk_error *err)
 {
@@ -345,12 +381,13 @@ build_zone(const zk_zone_spec *s, int sock, zk_error *err)
 	if ((r = mount_tmp_and_usr(s, err)) < 0 ||
 	    (r = write_resolv_conf(s, err)) < 0)
 		return r;
+	if ((r = loopback_up(err)) < 0)
+		return r;
 	if (sethostname(s->hostname, strlen(s->hostname)) < 0)
 		return zk_fail_errno(err, errno, "cannot set hostname %s",
 		    s->hostname);
-	struct rlimit rl = { s->memlock_bytes, s->memlock_bytes };
-	if (setrlimit(RLIMIT_MEMLOCK, &rl) < 0)
-		return zk_fail_errno(err, errno, "cannot set RLIMIT_MEMLOCK");
+	if ((r = limit_memlock(s->memlock_bytes, err)) < 0)
+		return r;
 	return take_console(err);
 }
 

@@ -305,13 +305,48 @@ teardown(zoneadmd *z)
 		zlog(z, "teardown: %s", err.msg);
 }
 
+/*
+ * After adoption we are not init's parent, so waitid() cannot tell how it
+ * ended.  Linux 6.15+ keeps the wait status for pidfd holders
+ * (PIDFD_GET_INFO with PIDFD_INFO_EXIT) once the real parent has reaped it;
+ * older kernels give nothing, and the zone is treated as halted.
+ */
+struct pidfd_info_v0 {
+	uint64_t mask, cgroupid;
+	uint32_t pid, tgid, ppid, ruid, rgid, euid, egid, suid, sgid, fsuid,
+	    fsgid;
+	int32_t exit_code;
+};
+#define ZK_PIDFD_GET_INFO _IOWR(0xFF, 11, struct pidfd_info_v0)
+#define ZK_PIDFD_INFO_EXIT (1ULL << 3)
+
+static bool
+adopted_init_wants_reboot(zoneadmd *z)
+{
+	for (int tries = 0; tries < 50; tries++) {
+		struct pidfd_info_v0 info = { .mask = ZK_PIDFD_INFO_EXIT };
+		if (ioctl(z->zone.pidfd, ZK_PIDFD_GET_INFO, &info) < 0 &&
+		    errno != ESRCH)
+			break;
+		if (info.mask & ZK_PIDFD_INFO_EXIT) {
+			zlog(z, "adopted zone init exited (status %#x)",
+			    (unsigned)info.exit_code);
+			return WIFSIGNALED(info.exit_code) &&
+			    WTERMSIG(info.exit_code) == SIGHUP;
+		}
+		usleep(10000);	/* not reaped by its parent yet */
+	}
+	zlog(z, "adopted zone init exited; kernel gives no exit status: halt");
+	return false;
+}
+
 /* The init's end: was it a halt or a reboot (reboot(2) in a pid namespace
  * kills init with SIGHUP for restart, SIGINT for halt/power-off)? */
 static bool
 init_wants_reboot(zoneadmd *z)
 {
 	if (!z->is_parent)
-		return false;	/* no wait status after adoption: halt */
+		return adopted_init_wants_reboot(z);
 	siginfo_t si;
 	memset(&si, 0, sizeof(si));
 	if (waitid(P_PIDFD, (id_t)z->zone.pidfd, &si, WEXITED) < 0)

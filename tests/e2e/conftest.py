@@ -215,3 +215,38 @@ def zone_payload(image_uuid, **props):
                "max_physical_memory": 128, "alias": "test"}
     payload.update(props)
     return payload
+
+
+@pytest.fixture(scope="session")
+def probe_binary(tmp_path_factory):
+    """helpers/probe.c built static, to try forbidden calls inside a zone."""
+    out = str(tmp_path_factory.mktemp("probe") / "probe")
+    src = os.path.join(os.path.dirname(__file__), "helpers", "probe.c")
+    subprocess.run(["cc", "-static", "-O2", "-o", out, src], check=True)
+    return out
+
+
+def copy_into_zone(pool, uuid, src, dest):
+    """Copy a host file into a running zone through zlogin's stdin."""
+    with open(src, "rb") as f:
+        data = f.read()
+    argv = [cmd_path("zlogin"), uuid, f"cat > {dest} && chmod 755 {dest}"]
+    p = subprocess.run(argv, input=data, capture_output=True, env=pool.env,
+                       timeout=60)
+    assert p.returncode == 0, p.stderr
+
+
+def wait_for(predicate, timeout=10.0, interval=0.05):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    return predicate()
+
+
+def cgroup_file(pool, uuid, controller, name):
+    path = os.path.join(CGROUP_ROOT, controller, pool.cgroup_parent, uuid, name)
+    with open(path) as f:
+        return f.read().strip()

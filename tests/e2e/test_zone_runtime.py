@@ -1,0 +1,223 @@
+"""A running zone as its tenant sees it, entered with zlogin."""
+import os
+import pty
+import select
+import signal
+import subprocess
+import time
+
+import pytest
+
+from conftest import (cmd_path, copy_into_zone, wait_for, zone_payload,
+                      cgroup_file)
+
+
+@pytest.fixture
+def zone(pool, image):
+    return pool.create(zone_payload(image, hostname="tenant1",
+                                    resolvers=["192.0.2.53", "192.0.2.54"]))
+
+
+def zrun(pool, uuid, *cmd, check=True, **kw):
+    p = pool.zlogin(uuid, *cmd, **kw)
+    if check:
+        assert p.returncode == 0, (p.stdout, p.stderr)
+    return p
+
+
+def test_ps_shows_only_the_zone_with_init_as_pid_1(pool, zone):
+    out = zrun(pool, zone, "ps -o pid,comm").stdout.split("\n")[1:]
+    rows = [l.split() for l in out if l.strip()]
+    pids = {int(r[0]): r[1] for r in rows}
+    assert pids[1] == "init"
+    # busybox init, its console getty, and this login's shell and ps
+    assert len(pids) <= 5, pids
+    host_pid = pool.get(zone)["pid"]
+    assert host_pid != 1 and os.path.exists(f"/proc/{host_pid}")
+
+
+def test_hostname_and_resolvers(pool, zone):
+    assert zrun(pool, zone, "hostname").stdout.strip() == "tenant1"
+    conf = zrun(pool, zone, "cat /etc/resolv.conf").stdout
+    assert "nameserver 192.0.2.53\nnameserver 192.0.2.54\n" in conf
+
+
+def test_forbidden_operations_fail(pool, zone, probe_binary):
+    copy_into_zone(pool, zone, probe_binary, "/tmp/probe")
+    attempts = ["mount", "init_module", "finit_module", "mknod", "swapon",
+                "settimeofday", "kexec_load", "bpf", "perf_event_open",
+                "unshare_user", "keyctl", "raw_disk"]
+    out = zrun(pool, zone, "/tmp/probe", *attempts).stdout
+    results = dict(line.split() for line in out.splitlines())
+    for a in attempts:
+        assert results[a] != "OK", f"{a} succeeded inside the zone"
+    assert results["mount"] == "EPERM"
+    assert results["init_module"] == "EPERM"
+    assert results["mknod"] == "EPERM"
+    assert results["raw_disk"] == "ENOENT"    # no host disks in the zone's /dev
+    # the shell's mount fails too
+    assert zrun(pool, zone, "mount -t tmpfs none /mnt", check=False).returncode != 0
+
+
+def test_host_interfaces_are_invisible(pool, zone):
+    out = zrun(pool, zone, "cat /proc/net/dev").stdout
+    ifaces = [l.split(":")[0].strip() for l in out.splitlines()[2:]]
+    assert ifaces == ["lo"]
+    assert "UP" in zrun(pool, zone, "ip link show lo").stdout
+
+
+def test_usr_is_read_only_and_tmp_is_sized(pool, zone):
+    p = zrun(pool, zone, "touch /usr/bin/x", check=False)
+    assert p.returncode != 0 and "Read-only" in p.stderr
+    mounts = zrun(pool, zone, "cat /proc/mounts").stdout
+    tmp = [l for l in mounts.splitlines() if l.split()[1] == "/tmp"]
+    assert tmp and tmp[0].split()[2] == "tmpfs" and "size=131072k" in tmp[0]
+    sysfs = [l for l in mounts.splitlines() if l.split()[1] == "/sys"]
+    assert sysfs and sysfs[0].split()[3].startswith("ro")
+
+
+def test_proc_sys_is_read_only(pool, zone):
+    p = zrun(pool, zone, "echo 1 > /proc/sys/vm/drop_caches", check=False)
+    assert p.returncode != 0
+
+
+def test_zlogin_passes_stdio_and_exit_status(pool, zone):
+    assert zrun(pool, zone, "exit 7", check=False).returncode == 7
+    assert zrun(pool, zone, "echo a; echo b").stdout == "a\nb\n"
+    # several arguments are quoted for the zone's shell
+    assert zrun(pool, zone, "echo", "a  b", "c;d").stdout == "a  b c;d\n"
+    p = zrun(pool, zone, "cat", input="from stdin\n")
+    assert p.stdout == "from stdin\n"
+    p = zrun(pool, zone, "echo oops >&2; exit 3", check=False)
+    assert p.returncode == 3 and p.stderr == "oops\n"
+
+
+def test_zlogin_runs_in_the_zone_cgroup(pool, zone):
+    out = zrun(pool, zone, "cat /proc/self/cgroup").stdout
+    # the zone's cgroup namespace is rooted at its own cgroup
+    mem = [l for l in out.splitlines() if ":memory:" in l]
+    assert mem == ["%s:memory:/" % mem[0].split(":")[0]]
+
+
+def test_zlogin_refuses_a_stopped_zone(pool, image):
+    uuid = pool.create(zone_payload(image, autoboot=False))
+    p = pool.zlogin(uuid, "true")
+    assert p.returncode == 1
+    assert p.stderr.strip() == f"zlogin: zone {uuid} is not running"
+
+
+def read_until(fd, marker, timeout=10):
+    buf = b""
+    deadline = time.monotonic() + timeout
+    while marker not in buf and time.monotonic() < deadline:
+        r, _, _ = select.select([fd], [], [], 0.2)
+        if r:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            buf += chunk
+    return buf
+
+
+def spawn_on_pty(pool, argv):
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execve(argv[0], argv, pool.env)
+    return pid, fd
+
+
+@pytest.mark.parametrize("how", [("vmadm", "console"), ("zlogin", "-C")])
+def test_console_attach_and_escape(pool, zone, how):
+    pid, fd = spawn_on_pty(pool, [cmd_path(how[0]), how[1], zone])
+    try:
+        assert b"Connected to zone" in read_until(fd, b"Connected to zone")
+        os.write(fd, b"\r")       # busybox askfirst: press Enter
+        time.sleep(0.5)
+        os.write(fd, b"echo con$((6*7))sole\r")
+        assert b"con42sole" in read_until(fd, b"con42sole")
+        os.write(fd, b"\r~.")
+        _, status = os.waitpid(pid, 0)
+        assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+        pid = None
+    finally:
+        if pid:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        os.close(fd)
+
+
+def test_interactive_zlogin_on_a_pty(pool, zone):
+    pid, fd = spawn_on_pty(pool, [cmd_path("zlogin"), zone])
+    try:
+        os.write(fd, b"hostname; echo in$((1+1))zone\r")
+        out = read_until(fd, b"in2zone")
+        assert b"in2zone" in out
+        os.write(fd, b"exit 5\r")
+        _, status = os.waitpid(pid, 0)
+        assert os.WEXITSTATUS(status) == 5
+        pid = None
+    finally:
+        if pid:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        os.close(fd)
+
+
+def test_writes_survive_reboot_but_never_reach_the_image(pool, image, zone):
+    zrun(pool, zone, "echo kept > /root/note; echo gone > /tmp/scratch")
+    before = pool.get(zone)["pid"]
+    pool.vmadm("reboot", zone, check=True)
+    after = pool.get(zone)
+    assert after["state"] == "running" and after["pid"] != before
+    assert zrun(pool, zone, "cat /root/note").stdout == "kept\n"
+    assert zrun(pool, zone, "cat /tmp/scratch", check=False).returncode != 0
+    image_root = os.path.join(pool.root, "images", image, "root")
+    assert not os.path.exists(os.path.join(image_root, "root", "note"))
+
+
+def test_reboot_and_halt_from_inside(pool, zone):
+    first = pool.get(zone)["pid"]
+    zrun(pool, zone, "reboot")
+    assert wait_for(lambda: pool.get(zone).get("pid") not in (None, first), 20)
+    assert pool.get(zone)["state"] == "running"
+    zrun(pool, zone, "poweroff")
+    assert wait_for(lambda: pool.get(zone)["state"] == "stopped", 20)
+    assert pool.cgroup_dirs(zone) == []
+
+
+def test_killed_zoneadmd_is_replaced_and_zone_lives_on(pool, zone):
+    with open(os.path.join(pool.rundir, zone, "zoneadmd.pid")) as f:
+        old = int(f.read().split()[0])
+    init = pool.get(zone)["pid"]
+    os.kill(old, signal.SIGKILL)
+    wait_for(lambda: not os.path.exists(f"/proc/{old}/cmdline")
+             or open(f"/proc/{old}/stat").read().split()[2] == "Z", 5)
+    vm = pool.get(zone)          # notices, and adopts
+    assert vm["state"] == "running" and vm["pid"] == init
+
+    def new_zoneadmd():
+        with open(os.path.join(pool.rundir, zone, "zoneadmd.pid")) as f:
+            pid = int(f.read().split()[0])
+        return pid if pid != old else None
+    assert wait_for(new_zoneadmd, 5)
+    assert zrun(pool, zone, "echo alive").stdout == "alive\n"
+    # the adopter can stop the zone cleanly
+    pool.vmadm("stop", zone, "-F", check=True)
+    assert pool.get(zone)["state"] == "stopped"
+    assert pool.processes() == []
+
+
+def test_max_lwps_stops_a_fork_bomb(pool, image):
+    uuid = pool.create(zone_payload(image, max_lwps=40))
+    assert cgroup_file(pool, uuid, "pids", "pids.max") == "40"
+    p = zrun(pool, uuid, "for i in $(seq 100); do sleep 60 </dev/null >/dev/null 2>&1 & done"
+             " 2>/dev/null; echo started", check=False, timeout=60)
+    assert int(cgroup_file(pool, uuid, "pids", "pids.current")) <= 40
+    assert int(cgroup_file(pool, uuid, "pids", "pids.events").split()[1]) > 0
+    t0 = time.monotonic()
+    pool.vmadm("stop", uuid, "-F", check=True)
+    print(f"stop -F of a bombed zone took {time.monotonic() - t0:.3f}s")
+    assert pool.processes() == []
