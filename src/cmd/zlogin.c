@@ -12,12 +12,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include "cleanup.h"
 #include "paths.h"
+#include "proc.h"
 #include "privileges.h"
 #include "relay.h"
 #include "uuid.h"
@@ -107,20 +109,9 @@ exec_in_zone(const char *command, bool login)
 	_exit(126);
 }
 
-/* Command mode: the zone's process uses our stdio directly.  It gets its
- * own session, so it has no controlling terminal on the host's tty. */
 static int
-run_command(const char *command)
+wait_exit_code(pid_t pid)
 {
-	pid_t pid = fork();
-	if (pid < 0) {
-		perror("zlogin: fork");
-		return 1;
-	}
-	if (pid == 0) {
-		setsid();
-		exec_in_zone(command, false);
-	}
 	int status;
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
@@ -128,33 +119,20 @@ run_command(const char *command)
 	return exit_code(status);
 }
 
-static void
-resize(void *arg, unsigned short rows, unsigned short cols)
+/* A login on a pty of the zone's own devpts; the master goes to zlogin. */
+static pid_t
+spawn_pty_shell(int sock)
 {
-	struct winsize ws = { .ws_row = rows, .ws_col = cols };
-	ioctl(*(int *)arg, TIOCSWINSZ, &ws);
-}
-
-/* Interactive mode: a login shell on a pty of the zone's own devpts. */
-static int
-run_interactive(void)
-{
-	zk_error err = { 0 };
 	int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
 	char slave[64];
 	if (master < 0 || unlockpt(master) < 0 ||
-	    ptsname_r(master, slave, sizeof(slave)) != 0) {
-		zk_fail_errno(&err, errno, "cannot allocate a pty in the zone");
-		return fail(&err);
+	    ptsname_r(master, slave, sizeof(slave)) != 0 ||
+	    zk_send_fd(sock, 'M', master) < 0) {
+		fprintf(stderr, "zlogin: cannot allocate a pty in the zone: %s\n",
+		    strerror(errno));
+		return -1;
 	}
-	struct winsize ws;
-	if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0)
-		ioctl(master, TIOCSWINSZ, &ws);
 	pid_t pid = fork();
-	if (pid < 0) {
-		perror("zlogin: fork");
-		return 1;
-	}
 	if (pid == 0) {
 		setsid();
 		int s = open(slave, O_RDWR);
@@ -167,16 +145,95 @@ run_interactive(void)
 			close(s);
 		exec_in_zone(NULL, true);
 	}
+	close(master);
+	return pid;
+}
+
+/*
+ * The helper enters the zone (cgroups and namespaces) and forks the zone
+ * process, so zlogin itself never leaves the host: it only relays and
+ * reports the exit status.  The zone process gets its own session, so it
+ * has no controlling terminal on a host tty.
+ */
+static void __attribute__((noreturn))
+helper_main(const zk_paths *p, const char *uuid, const char *command,
+    int sock)
+{
+	zk_error err = { 0 };
+	if (zk_zone_enter(p, uuid, &err) < 0) {
+		fail(&err);
+		_exit(1);
+	}
+	pid_t pid;
+	if (sock >= 0) {
+		pid = spawn_pty_shell(sock);
+	} else {
+		pid = fork();
+		if (pid == 0) {
+			setsid();
+			exec_in_zone(command, false);
+		}
+	}
+	if (pid < 0)
+		_exit(1);
+	_exit(wait_exit_code(pid));
+}
+
+static void
+resize(void *arg, unsigned short rows, unsigned short cols)
+{
+	struct winsize ws = { .ws_row = rows, .ws_col = cols };
+	ioctl(*(int *)arg, TIOCSWINSZ, &ws);
+}
+
+static int
+relay_pty(int sock, pid_t helper)
+{
+	zk_error err = { 0 };
+	char tag;
+	int master = -1;
+	if (zk_recv_msg(sock, &tag, 1, &master) <= 0 || master < 0)
+		return wait_exit_code(helper);
+	struct winsize ws;
+	if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0)
+		ioctl(master, TIOCSWINSZ, &ws);
 	zk_relay_opts o = { .escape = true, .winch = resize, .winch_arg = &master };
 	int r = zk_relay_run(STDIN_FILENO, STDOUT_FILENO, master, &o, &err);
-	close(master);
-	if (r == 1)	/* "~." typed: the shell goes with the pty */
-		kill(pid, SIGHUP);
-	int status = 0;
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return 1;
-	return r < 0 ? fail(&err) : exit_code(status);
+	close(master);		/* "~." typed: the shell gets SIGHUP */
+	int code = wait_exit_code(helper);
+	return r < 0 ? fail(&err) : code;
+}
+
+static int
+login(const zk_paths *p, const char *uuid, const char *command,
+    bool interactive)
+{
+	zk_error err = { 0 };
+	pid_t init;
+	if (zk_zone_init_pid(p, uuid, &init, &err) < 0)
+		return fail(&err);
+	int sv[2] = { -1, -1 };
+	if (interactive && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0,
+	    sv) < 0) {
+		perror("zlogin: socketpair");
+		return 1;
+	}
+	pid_t helper = fork();
+	if (helper < 0) {
+		perror("zlogin: fork");
+		return 1;
+	}
+	if (helper == 0) {
+		if (sv[0] >= 0)
+			close(sv[0]);
+		helper_main(p, uuid, command, sv[1]);
+	}
+	if (!interactive)
+		return wait_exit_code(helper);
+	close(sv[1]);
+	int code = relay_pty(sv[0], helper);
+	close(sv[0]);
+	return code;
 }
 
 static int
@@ -223,10 +280,5 @@ main(int argc, char *argv[])
 	}
 	_cleanup_free_ char *command = optind < argc ?
 	    build_command(argc - optind, argv + optind) : NULL;
-	bool interactive = command == NULL && isatty(STDIN_FILENO);
-	if (zk_zone_enter(&p, uuid, &err) < 0)
-		return fail(&err);
-	if (interactive)
-		return run_interactive();
-	return run_command(command);
+	return login(&p, uuid, command, command == NULL && isatty(STDIN_FILENO));
 }
