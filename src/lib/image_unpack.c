@@ -289,7 +289,8 @@ apply_fixup(unpack *u, const dir_fixup *f)
 static int
 apply_fixups(unpack *u)
 {
-	qsort(u->dirs, u->ndirs, sizeof(*u->dirs), fixup_cmp);
+	if (u->ndirs > 1)	/* an archive may hold no directory at all */
+		qsort(u->dirs, u->ndirs, sizeof(*u->dirs), fixup_cmp);
 	for (size_t i = 0; i < u->ndirs; i++) {
 		if (i > 0 && strcmp(u->dirs[i].path, u->dirs[i - 1].path) == 0)
 			continue;

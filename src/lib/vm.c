@@ -325,20 +325,31 @@ zk_vm_start(const zk_paths *p, const char *uuid, zk_error *err)
 	return r < 0 ? r : start_locked(p, uuid, err);
 }
 
-/* After zoneadmd says "stopped" it exits; wait so nothing outlives stop. */
-static void
-wait_zoneadmd_gone(const zk_paths *p, const char *uuid)
+/*
+ * A pidfd on the zone's zoneadmd, taken before asking it to stop: it
+ * removes its pid file while tearing down, and stop must not return while
+ * it still runs.
+ */
+static int
+zoneadmd_pidfd(const zk_paths *p, const char *uuid)
 {
 	char path[PATH_MAX];
 	pid_t pid;
 	if (zk_pidfile_read_live(zk_path_run_file(p, uuid, "zoneadmd.pid",
 	    path), &pid) < 0)
+		return -1;
+	int fd = zk_pidfd_open(pid);
+	return fd < 0 ? -1 : fd;
+}
+
+static void
+wait_gone(int pidfd, int timeout_ms)
+{
+	if (pidfd < 0)
 		return;
-	_cleanup_close_ int pfd = zk_pidfd_open(pid);
-	if (pfd >= 0) {
-		struct pollfd x = { .fd = pfd, .events = POLLIN };
-		poll(&x, 1, 5000);
-	}
+	struct pollfd x = { .fd = pidfd, .events = POLLIN };
+	while (poll(&x, 1, timeout_ms) < 0 && errno == EINTR)
+		;
 }
 
 static int
@@ -351,6 +362,7 @@ stop_locked(const zk_paths *p, const char *uuid, bool force, int timeout_s,
 	if (!st->running)
 		return ZK_ALREADY;
 	int fd;
+	_cleanup_close_ int zadm = zoneadmd_pidfd(p, uuid);
 	if ((r = zk_ctl_connect(p, uuid, &fd, err)) < 0)
 		return r;
 	char req[64];
@@ -359,7 +371,7 @@ stop_locked(const zk_paths *p, const char *uuid, bool force, int timeout_s,
 	close(fd);
 	if (r < 0)
 		return zk_error_prefix(err, "cannot stop %s", uuid);
-	wait_zoneadmd_gone(p, uuid);
+	wait_gone(zadm, 10000);
 	return 0;
 }
 

@@ -407,6 +407,15 @@ force_kill(zoneadmd *z)
 	/* init is gone too: its pidfd is now readable and the loop reaps it. */
 }
 
+/* Through the pidfd, immune to pid reuse; kill(2) where the pidfd call is
+ * missing (valgrind, old kernels), while init is still our child or alive. */
+static void
+signal_init(zoneadmd *z, int sig)
+{
+	if (zk_pidfd_send_signal(z->zone.pidfd, sig) == -ENOSYS)
+		kill(z->zone.pid, sig);
+}
+
 static void
 begin_shutdown(zoneadmd *z, bool reboot, bool force, int timeout_s)
 {
@@ -422,7 +431,7 @@ begin_shutdown(zoneadmd *z, bool reboot, bool force, int timeout_s)
 	int sig = reboot ? z->sigs.reboot : z->sigs.poweroff;
 	zlog(z, "asking init to %s (signal %d), %d s before force",
 	    reboot ? "reboot" : "power off", sig, timeout_s);
-	zk_pidfd_send_signal(z->zone.pidfd, sig);
+	signal_init(z, sig);
 	struct itimerspec t = { .it_value = { .tv_sec = timeout_s } };
 	timerfd_settime(z->timer_fd, 0, &t, NULL);
 }
@@ -763,6 +772,7 @@ main(int argc, char *argv[])
 				zk_cgroup_destroy(z.cg, NULL);
 			zk_rm_rf(z.run, NULL);
 		}
+		zk_cgroup_free(z.cg);
 		return 1;
 	}
 	notify(notify_fd, "ok");

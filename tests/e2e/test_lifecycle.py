@@ -50,8 +50,13 @@ def test_start_stop_messages_and_noops(pool, image):
     assert pool.get(uuid)["autoboot"] is True
     p = pool.vmadm("start", uuid)
     assert p.returncode == 0 and p.stderr == f"VM {uuid} is already 'running'\n"
+    zoneadmd = pool.zoneadmd_pids()
+    assert len(zoneadmd) == 1
     p = pool.vmadm("stop", uuid, check=True)
     assert p.stderr == f"Successfully completed stop for VM {uuid}\n"
+    # zoneadmd is gone by the time stop returns
+    assert not os.path.exists(f"/proc/{zoneadmd[0]}") or \
+        open(f"/proc/{zoneadmd[0]}/stat").read().split()[2] == "Z"
     assert pool.get(uuid)["autoboot"] is False
     p = pool.vmadm("stop", uuid)
     assert p.returncode == 0
