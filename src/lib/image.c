@@ -10,6 +10,7 @@
  * directory.
  */
 #include "image.h"
+#include "lock.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -19,7 +20,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -247,28 +247,24 @@ zk_image_rootfs(const zk_paths *p, const char *uuid, char *buf)
 }
 
 /*
- * Serialise install and delete of one image.  The lock lives in the run
- * dir, not beside the image, so a failed install leaves nothing at all
- * under <root>/images.
+ * Install and delete of one image are serialised by an exclusive lock;
+ * vmadm create holds it shared while it records a zone on the image
+ * (zk_image_hold), so an image cannot vanish under a new zone.  The lock
+ * lives in the run dir, so a failed install leaves nothing under images.
  */
 static int
-image_lock(const zk_paths *p, const char *uuid, int *out, zk_error *err)
+image_lock(const zk_paths *p, const char *uuid, bool shared, int *out,
+    zk_error *err)
 {
-	char dir[PATH_MAX], path[PATH_MAX];
-	snprintf(dir, sizeof(dir), "%s/locks", p->rundir);
-	snprintf(path, sizeof(path), "%s/image-%s.lock", dir, uuid);
-	int r = zk_mkdir_p(dir, 0755, err);
-	if (r < 0)
-		return r;
-	_cleanup_close_ int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW |
-	    O_CLOEXEC, 0600);
-	if (fd < 0)
-		return zk_fail_errno(err, errno, "cannot open %s", path);
-	while (flock(fd, LOCK_EX) < 0)
-		if (errno != EINTR)
-			return zk_fail_errno(err, errno, "cannot lock %s", path);
-	*out = TAKE_FD(fd);
-	return 0;
+	char name[64];
+	snprintf(name, sizeof(name), "image-%s", uuid);
+	return zk_lock(p, name, shared, out, err);
+}
+
+int
+zk_image_hold(const zk_paths *p, const char *uuid, int *fd, zk_error *err)
+{
+	return image_lock(p, uuid, true, fd, err);
 }
 
 static int
@@ -401,7 +397,7 @@ zk_image_install(const zk_paths *p, const char *manifest_path,
 	if ((r = check_installable(m, uuid, err)) < 0)
 		return r;
 	_cleanup_close_ int lock = -1;
-	if ((r = image_lock(p, uuid, &lock, err)) < 0)
+	if ((r = image_lock(p, uuid, false, &lock, err)) < 0)
 		return r;
 	char dir[PATH_MAX];
 	if (zk_path_exists(zk_path_image(p, uuid, dir)))
@@ -555,7 +551,7 @@ zk_image_delete(const zk_paths *p, const char *uuid, zk_error *err)
 	if (!zk_uuid_valid(uuid))
 		return zk_fail(err, EINVAL, "invalid image uuid \"%s\"", uuid);
 	_cleanup_close_ int lock = -1;
-	int r = image_lock(p, uuid, &lock, err);
+	int r = image_lock(p, uuid, false, &lock, err);
 	if (r < 0)
 		return r;
 	char dir[PATH_MAX], gone[PATH_MAX];

@@ -35,6 +35,10 @@ int zk_image_list(const zk_paths *p, json_t **manifests, zk_error *err);
 /* Refused (-EBUSY, naming the zones) while any zone config uses it. */
 int zk_image_delete(const zk_paths *p, const char *uuid, zk_error *err);
 
+/* Keep the image from being deleted while the fd is open (shared lock). */
+int zk_image_hold(const zk_paths *p, const char *uuid, int *fd,
+    zk_error *err);
+
 /* <root>/images/<uuid>/root: the read-only lower layer for zones. */
 char *zk_image_rootfs(const zk_paths *p, const char *uuid, char *buf);
 

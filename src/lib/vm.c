@@ -427,7 +427,8 @@ zk_vm_delete(const zk_paths *p, const char *uuid, zk_error *err)
 		return r;
 	/* Config last: while it exists, a failed delete can be retried. */
 	char run[PATH_MAX];
-	if ((r = zk_dataset_destroy(p, uuid, err)) < 0 ||
+	if ((r = zk_fault("delete.dataset", err)) < 0 ||
+	    (r = zk_dataset_destroy(p, uuid, err)) < 0 ||
 	    (r = zk_rm_rf(zk_path_run(p, uuid, run), err)) < 0)
 		return r;
 	return zk_store_remove(p, uuid, err);
@@ -507,13 +508,13 @@ zk_vm_create(const zk_paths *p, const json_t *payload, char uuid[37],
 	int r = manifest_ctx(p, &pool, &ctx, now, uuid, err);
 	if (r == 0)
 		r = zk_manifest_create(payload, &ctx, &cfg, probs, err);
-	if (r == 0)
-		r = check_image(p, cfg, err);
 	if (r < 0)
 		return r;
 	snprintf(uuid, 37, "%s", zk_json_str(cfg, "uuid", ""));
-	_cleanup_close_ int lock = -1;
-	if ((r = zk_zone_lock(p, uuid, &lock, err)) < 0)
+	_cleanup_close_ int lock = -1, image_hold = -1;
+	if ((r = zk_image_hold(p, zk_json_str(cfg, "image_uuid", ""),
+	    &image_hold, err)) < 0 || (r = check_image(p, cfg, err)) < 0 ||
+	    (r = zk_zone_lock(p, uuid, &lock, err)) < 0)
 		return r;
 	return create_locked(p, cfg, err);
 }

@@ -150,6 +150,20 @@ def test_bad_init_name_reports_and_cleans(pool, image):
     assert pool.processes() == [] and pool.cgroup_dirs() in ([], pool.cgroup_dirs())
 
 
+def test_failed_delete_keeps_a_whole_zone_and_can_be_retried(pool, image):
+    uuid = pool.create(zone_payload(image))
+    env = dict(pool.env, ZONEKIT_FAULT="delete.dataset")
+    p = subprocess.run([cmd_path("vmadm"), "delete", uuid], capture_output=True,
+                       text=True, env=env, timeout=60)
+    assert p.returncode == 1 and "injected fault at delete.dataset" in p.stderr
+    vm = pool.get(uuid)                  # still configured, now stopped
+    assert vm["state"] == "stopped"
+    assert os.path.isdir(vm["zonepath"])
+    assert_no_trace(pool, uuid, config_too=False)
+    pool.vmadm("delete", uuid, check=True)
+    assert_no_trace(pool, uuid)
+
+
 def test_parallel_commands_on_one_zone_are_serialised(pool, image):
     uuid = pool.create(zone_payload(image))
     results = []
