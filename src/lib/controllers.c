@@ -1,0 +1,29 @@
+#include "controller.h"
+
+#include <time.h>
+
+extern const zk_controller_ops zk_memcap_ops;
+extern const zk_controller_ops zk_cpucaps_ops;
+extern const zk_controller_ops zk_zonemisc_ops;
+
+/* Order matters only for kstat layout within the zone's file. */
+static const zk_controller_ops *const controllers[] = {
+	&zk_memcap_ops,
+	&zk_cpucaps_ops,
+	&zk_zonemisc_ops,
+};
+
+const zk_controller_ops *const *
+zk_controllers(size_t *n)
+{
+	*n = sizeof(controllers) / sizeof(controllers[0]);
+	return controllers;
+}
+
+uint64_t
+zk_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
