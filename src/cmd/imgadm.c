@@ -125,49 +125,6 @@ cmd_install(const zk_paths *p, int argc, char **argv)
 /* ---- list ------------------------------------------------------------- */
 
 /* A JSON value as list shows it; NULL when absent or null. */
-static char *
-value_text(const json_t *v)
-{
-	char *s = NULL;
-	if (v == NULL)
-		return NULL;
-	switch (json_typeof(v)) {
-	case JSON_STRING:
-		return strdup(json_string_value(v));
-	case JSON_INTEGER:
-		return asprintf(&s, "%lld", (long long)json_integer_value(v)) < 0 ?
-		    NULL : s;
-	case JSON_REAL:
-		return asprintf(&s, "%g", json_real_value(v)) < 0 ? NULL : s;
-	case JSON_TRUE:
-		return strdup("true");
-	case JSON_FALSE:
-		return strdup("false");
-	case JSON_OBJECT:
-	case JSON_ARRAY:
-		return json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS);
-	default:
-		return NULL;
-	}
-}
-
-/* "tags.init", "files.0.sha1": objects by key, arrays by index. */
-static const json_t *
-dotted(const json_t *v, const char *path)
-{
-	char buf[256];
-	snprintf(buf, sizeof(buf), "%s", path);
-	char *save = NULL;
-	for (char *k = strtok_r(buf, ".", &save); k && v;
-	    k = strtok_r(NULL, ".", &save)) {
-		char *end;
-		unsigned long i = strtoul(k, &end, 10);
-		v = json_is_array(v) && *end == '\0' ? json_array_get(v, i) :
-		    json_object_get(v, k);
-	}
-	return v;
-}
-
 /* The text of one list field of an image (malloc'd), NULL if it has none. */
 static char *
 field_text(const json_t *m, const char *field)
@@ -182,8 +139,8 @@ field_text(const json_t *m, const char *field)
 	if (strcmp(field, "zpool") == 0)
 		return strdup(ZPOOL);
 	if (strcmp(field, "size") == 0)
-		return value_text(dotted(m, "files.0.size"));
-	return value_text(dotted(m, field));
+		return zk_json_text(zk_json_path(m, "files.0.size"));
+	return zk_json_text(zk_json_path(m, field));
 }
 
 typedef struct filter {

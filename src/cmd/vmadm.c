@@ -111,7 +111,7 @@ read_payload(const char *file, json_t **out, int *exit_code)
 }
 
 static int
-cmd_create(int argc, char *argv[])
+cmd_create(const zk_paths *p, int argc, char *argv[])
 {
 	const char *file = NULL;
 	int opt, code;
@@ -121,23 +121,20 @@ cmd_create(int argc, char *argv[])
 		file = optarg;
 	}
 	no_more_args(argc, argv);
-	zk_paths p;
 	zk_error err = { 0 };
 	zk_problems probs = { 0 };
 	_cleanup_json_ json_t *payload = NULL;
 	char uuid[37] = "";
-	if (zk_paths_from_env(&p, &err) < 0)
-		return fail(&err);
 	if (read_payload(file, &payload, &code) < 0)
 		return code;
-	if (zk_vm_create(&p, payload, uuid, &probs, &err) < 0)
+	if (zk_vm_create(p, payload, uuid, &probs, &err) < 0)
 		return fail(&err);
 	fprintf(stderr, "Successfully created VM %s\n", uuid);
 	return 0;
 }
 
 static int
-cmd_validate(int argc, char *argv[])
+cmd_validate(const zk_paths *p, int argc, char *argv[])
 {
 	if (optind >= argc || strcmp(argv[optind], "create") != 0) {
 		fprintf(stderr, "vmadm: validate supports \"create\" payloads\n");
@@ -152,15 +149,12 @@ cmd_validate(int argc, char *argv[])
 		file = optarg;
 	}
 	no_more_args(argc, argv);
-	zk_paths p;
 	zk_error err = { 0 };
 	zk_problems probs = { 0 };
 	_cleanup_json_ json_t *payload = NULL;
-	if (zk_paths_from_env(&p, &err) < 0)
-		return fail(&err);
 	if (read_payload(file, &payload, &code) < 0)
 		return code;
-	if (zk_vm_validate_create(&p, payload, &probs, &err) < 0) {
+	if (zk_vm_validate_create(p, payload, &probs, &err) < 0) {
 		if (probs.n == 0)
 			return fail(&err);
 		_cleanup_json_ json_t *j = zk_problems_to_json(&probs);
@@ -174,15 +168,12 @@ cmd_validate(int argc, char *argv[])
 }
 
 static int
-cmd_start(int argc, char *argv[])
+cmd_start(const zk_paths *p, int argc, char *argv[])
 {
 	const char *uuid = uuid_arg(argc, argv, "start");
 	no_more_args(argc, argv);
-	zk_paths p;
 	zk_error err = { 0 };
-	if (zk_paths_from_env(&p, &err) < 0)
-		return fail(&err);
-	int r = zk_vm_start(&p, uuid, &err);
+	int r = zk_vm_start(p, uuid, &err);
 	if (r < 0)
 		return fail_zone(uuid, r, &err);
 	if (r == ZK_ALREADY)
@@ -193,7 +184,7 @@ cmd_start(int argc, char *argv[])
 }
 
 static int
-cmd_stop(int argc, char *argv[], bool reboot)
+cmd_stop(const zk_paths *p, int argc, char *argv[], bool reboot)
 {
 	bool force = false;
 	int timeout = 60, opt;
@@ -214,13 +205,10 @@ cmd_stop(int argc, char *argv[], bool reboot)
 	}
 	const char *uuid = uuid_arg(argc, argv, reboot ? "reboot" : "stop");
 	no_more_args(argc, argv);
-	zk_paths p;
 	zk_error err = { 0 };
 	zk_zone_status st;
-	if (zk_paths_from_env(&p, &err) < 0)
-		return fail(&err);
-	int r = reboot ? zk_vm_reboot(&p, uuid, force, &err) :
-	    zk_vm_stop(&p, uuid, force, timeout, &st, &err);
+	int r = reboot ? zk_vm_reboot(p, uuid, force, &err) :
+	    zk_vm_stop(p, uuid, force, timeout, &st, &err);
 	if (r < 0)
 		return fail_zone(uuid, r, &err);
 	if (r == ZK_ALREADY)
@@ -233,15 +221,12 @@ cmd_stop(int argc, char *argv[], bool reboot)
 }
 
 static int
-cmd_delete(int argc, char *argv[])
+cmd_delete(const zk_paths *p, int argc, char *argv[])
 {
 	const char *uuid = uuid_arg(argc, argv, "delete");
 	no_more_args(argc, argv);
-	zk_paths p;
 	zk_error err = { 0 };
-	if (zk_paths_from_env(&p, &err) < 0)
-		return fail(&err);
-	int r = zk_vm_delete(&p, uuid, &err);
+	int r = zk_vm_delete(p, uuid, &err);
 	if (r < 0)
 		return fail_zone(uuid, r, &err);
 	fprintf(stderr, "Successfully deleted VM %s\n", uuid);
@@ -249,16 +234,13 @@ cmd_delete(int argc, char *argv[])
 }
 
 static int
-cmd_get(int argc, char *argv[])
+cmd_get(const zk_paths *p, int argc, char *argv[])
 {
 	const char *uuid = uuid_arg(argc, argv, "get");
 	no_more_args(argc, argv);
-	zk_paths p;
 	zk_error err = { 0 };
 	_cleanup_json_ json_t *vm = NULL;
-	if (zk_paths_from_env(&p, &err) < 0)
-		return fail(&err);
-	int r = zk_vm_describe(&p, uuid, &vm, &err);
+	int r = zk_vm_describe(p, uuid, &vm, &err);
 	if (r < 0)
 		return fail_zone(uuid, r, &err);
 	_cleanup_free_ char *text = zk_json_dump_pretty(vm);
@@ -268,17 +250,14 @@ cmd_get(int argc, char *argv[])
 
 /* Every zone matching the k=v filters given as operands. */
 static int
-matching_vms(int argc, char *argv[], const char *what, json_t **out,
-    zk_error *err)
+matching_vms(const zk_paths *p, int argc, char *argv[], const char *what,
+    json_t **out, zk_error *err)
 {
-	zk_paths p;
 	zk_filter *f = NULL;
 	_cleanup_json_ json_t *all = NULL;
-	int r = zk_paths_from_env(&p, err);
+	int r = zk_filter_parse(argc - optind, argv + optind, what, &f, err);
 	if (r == 0)
-		r = zk_filter_parse(argc - optind, argv + optind, what, &f, err);
-	if (r == 0)
-		r = zk_vm_describe_all(&p, &all, err);
+		r = zk_vm_describe_all(p, &all, err);
 	if (r < 0) {
 		zk_filter_free(f);
 		return r;
@@ -295,7 +274,7 @@ matching_vms(int argc, char *argv[], const char *what, json_t **out,
 }
 
 static int
-cmd_list(int argc, char *argv[])
+cmd_list(const zk_paths *p, int argc, char *argv[])
 {
 	zk_list_opts o = { 0 };
 	int opt;
@@ -311,7 +290,7 @@ cmd_list(int argc, char *argv[])
 	zk_error err = { 0 };
 	_cleanup_json_ json_t *vms = NULL;
 	_cleanup_free_ char *text = NULL;
-	if (matching_vms(argc, argv, "filter", &vms, &err) < 0 ||
+	if (matching_vms(p, argc, argv, "filter", &vms, &err) < 0 ||
 	    zk_vmlist_render(vms, &o, &text, &err) < 0)
 		return fail(&err);
 	fputs(text, stdout);
@@ -319,7 +298,7 @@ cmd_list(int argc, char *argv[])
 }
 
 static int
-cmd_lookup(int argc, char *argv[])
+cmd_lookup(const zk_paths *p, int argc, char *argv[])
 {
 	bool json = false, unique = false;
 	const char *fields = NULL;
@@ -338,7 +317,7 @@ cmd_lookup(int argc, char *argv[])
 	}
 	zk_error err = { 0 };
 	_cleanup_json_ json_t *vms = NULL;
-	if (matching_vms(argc, argv, "lookup", &vms, &err) < 0)
+	if (matching_vms(p, argc, argv, "lookup", &vms, &err) < 0)
 		return fail(&err);
 	if (unique && json_array_size(vms) != 1) {
 		fprintf(stderr, "Requested unique lookup but found %zu results.\n",
@@ -378,7 +357,7 @@ cmd_lookup(int argc, char *argv[])
 }
 
 static int
-cmd_update(int argc, char *argv[])
+cmd_update(const zk_paths *p, int argc, char *argv[])
 {
 	const char *file = NULL;
 	int opt, code;
@@ -388,12 +367,9 @@ cmd_update(int argc, char *argv[])
 		file = optarg;
 	}
 	const char *uuid = uuid_arg(argc, argv, "update");
-	zk_paths p;
 	zk_error err = { 0 };
 	zk_problems probs = { 0 };
 	_cleanup_json_ json_t *payload = NULL;
-	if (zk_paths_from_env(&p, &err) < 0)
-		return fail(&err);
 	if (optind < argc) {
 		if (file != NULL)
 			usage();
@@ -403,7 +379,7 @@ cmd_update(int argc, char *argv[])
 	} else if (read_payload(file, &payload, &code) < 0) {
 		return code;
 	}
-	int r = zk_vm_update(&p, uuid, payload, &probs, &err);
+	int r = zk_vm_update(p, uuid, payload, &probs, &err);
 	if (r < 0)
 		return fail_zone(uuid, r, &err);
 	fprintf(stderr, "Successfully updated VM %s\n", uuid);
@@ -411,16 +387,13 @@ cmd_update(int argc, char *argv[])
 }
 
 static int
-cmd_console(int argc, char *argv[])
+cmd_console(const zk_paths *p, int argc, char *argv[])
 {
 	const char *uuid = uuid_arg(argc, argv, "console");
 	no_more_args(argc, argv);
-	zk_paths p;
 	zk_error err = { 0 };
 	int fd;
-	if (zk_paths_from_env(&p, &err) < 0)
-		return fail(&err);
-	int r = zk_vm_console_connect(&p, uuid, &fd, &err);
+	int r = zk_vm_console_connect(p, uuid, &fd, &err);
 	if (r < 0)
 		return fail_zone(uuid, r, &err);
 	fprintf(stderr, "[Connected to zone '%s' console]\n", uuid);
@@ -441,28 +414,33 @@ main(int argc, char *argv[])
 	argc--;
 	argv++;
 	optind = 1;
+	zk_paths paths;
+	zk_error err = { 0 };
+	if (zk_paths_from_env(&paths, &err) < 0)
+		return fail(&err);
+	const zk_paths *p = &paths;
 	if (strcmp(cmd, "create") == 0)
-		return cmd_create(argc, argv);
+		return cmd_create(p, argc, argv);
 	if (strcmp(cmd, "validate") == 0)
-		return cmd_validate(argc, argv);
+		return cmd_validate(p, argc, argv);
 	if (strcmp(cmd, "start") == 0 || strcmp(cmd, "boot") == 0)
-		return cmd_start(argc, argv);
+		return cmd_start(p, argc, argv);
 	if (strcmp(cmd, "stop") == 0 || strcmp(cmd, "halt") == 0)
-		return cmd_stop(argc, argv, false);
+		return cmd_stop(p, argc, argv, false);
 	if (strcmp(cmd, "reboot") == 0)
-		return cmd_stop(argc, argv, true);
+		return cmd_stop(p, argc, argv, true);
 	if (strcmp(cmd, "delete") == 0 || strcmp(cmd, "destroy") == 0)
-		return cmd_delete(argc, argv);
+		return cmd_delete(p, argc, argv);
 	if (strcmp(cmd, "get") == 0 || strcmp(cmd, "json") == 0)
-		return cmd_get(argc, argv);
+		return cmd_get(p, argc, argv);
 	if (strcmp(cmd, "list") == 0)
-		return cmd_list(argc, argv);
+		return cmd_list(p, argc, argv);
 	if (strcmp(cmd, "lookup") == 0)
-		return cmd_lookup(argc, argv);
+		return cmd_lookup(p, argc, argv);
 	if (strcmp(cmd, "update") == 0)
-		return cmd_update(argc, argv);
+		return cmd_update(p, argc, argv);
 	if (strcmp(cmd, "console") == 0)
-		return cmd_console(argc, argv);
+		return cmd_console(p, argc, argv);
 	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "-h") == 0)
 		usage();
 	fprintf(stderr, "Invalid command: \"%s\".\n", cmd);

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include "cgroup.h"
+#include "clock.h"
 #include "error.h"
 #include "kstat_store.h"
 
@@ -56,6 +57,5 @@ typedef struct zk_controller_ops {
 /* The controllers zoneadmd runs, in order (controllers.c). */
 const zk_controller_ops *const *zk_controllers(size_t *n);
 
-uint64_t zk_now_ns(void);	/* CLOCK_BOOTTIME */
 
 #endif

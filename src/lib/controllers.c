@@ -1,6 +1,5 @@
 #include "controller.h"
 
-#include <time.h>
 
 extern const zk_controller_ops zk_memcap_ops;
 extern const zk_controller_ops zk_cpucaps_ops;
@@ -18,12 +17,4 @@ zk_controllers(size_t *n)
 {
 	*n = sizeof(controllers) / sizeof(controllers[0]);
 	return controllers;
-}
-
-uint64_t
-zk_now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_BOOTTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }

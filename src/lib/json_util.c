@@ -1,6 +1,9 @@
 #include "json_util.h"
 
+#include <ctype.h>
 #include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
 int
@@ -77,3 +80,82 @@ zk_json_bool(const json_t *obj, const char *key, int fallback)
 	const json_t *v = json_object_get(obj, key);
 	return json_is_boolean(v) ? json_is_true(v) : fallback;
 }
+
+static bool
+is_index(const char *s, size_t len, size_t *out)
+{
+	if (len == 0 || len > 9)
+		return false;
+	size_t v = 0;
+	for (size_t i = 0; i < len; i++) {
+		if (!isdigit((unsigned char)s[i]))
+			return false;
+		v = v * 10 + (size_t)(s[i] - '0');
+	}
+	*out = v;
+	return true;
+}
+
+/* One path segment of `len` bytes applied to an object or an array. */
+static const json_t *
+step(const json_t *node, const char *seg, size_t len)
+{
+	if (json_is_object(node))
+		return json_object_getn(node, seg, len);
+	size_t idx;
+	if (json_is_array(node) && is_index(seg, len, &idx))
+		return json_array_get(node, idx);
+	return NULL;
+}
+
+/*
+ * Walk a dotted path.  Metadata and tag keys may themselves contain dots
+ * ("tags.com.example.role"), so at each object the whole remaining path is
+ * tried as one key before it is split.
+ */
+const json_t *
+zk_json_path(const json_t *node, const char *path)
+{
+	while (node != NULL) {
+		if (json_is_object(node)) {
+			const json_t *whole = json_object_get(node, path);
+			if (whole != NULL)
+				return whole;
+		}
+		const char *dot = strchr(path, '.');
+		if (dot == NULL)
+			return step(node, path, strlen(path));
+		node = step(node, path, (size_t)(dot - path));
+		path = dot + 1;
+	}
+	return NULL;
+}
+
+char *
+zk_json_text(const json_t *v)
+{
+	char buf[32];
+
+	if (v == NULL)
+		return NULL;
+	switch (json_typeof(v)) {
+	case JSON_STRING:
+		return strdup(json_string_value(v));
+	case JSON_INTEGER:
+		snprintf(buf, sizeof(buf), "%" JSON_INTEGER_FORMAT,
+		    json_integer_value(v));
+		return strdup(buf);
+	case JSON_TRUE:
+		return strdup("true");
+	case JSON_FALSE:
+		return strdup("false");
+	case JSON_REAL:
+	case JSON_OBJECT:
+	case JSON_ARRAY:
+		return json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	case JSON_NULL:
+	default:
+		return NULL;	/* null is an unset property */
+	}
+}
+

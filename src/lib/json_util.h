@@ -22,4 +22,14 @@ const char *zk_json_str(const json_t *obj, const char *key, const char *fallback
 long long zk_json_int(const json_t *obj, const char *key, long long fallback);
 int zk_json_bool(const json_t *obj, const char *key, int fallback);
 
+/*
+ * Walk a dotted path ("nics.0.ip", "tags.role"): objects by key, arrays by
+ * index.  Tag and metadata keys may contain dots, so at each object the
+ * whole remaining path is tried as one key first.  NULL when absent.
+ */
+const json_t *zk_json_path(const json_t *root, const char *path);
+/* A scalar's text (malloc'd): strings as is, integers in decimal,
+ * true/false; objects, arrays and reals as compact JSON; NULL for null. */
+char *zk_json_text(const json_t *v);
+
 #endif

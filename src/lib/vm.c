@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "clock.h"
 #include "cleanup.h"
 #include "ctl.h"
 #include "fault.h"
@@ -46,17 +47,6 @@ zk_zoneadmd_path(char *buf)
 			return;
 	}
 	snprintf(buf, PATH_MAX, "%s/zoneadmd", ZK_LIBEXECDIR);
-}
-
-static void
-iso_now(char *buf, size_t len)
-{
-	struct timespec ts;
-	struct tm tm;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	size_t n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf + n, len - n, ".%03ldZ", ts.tv_nsec / 1000000);
 }
 
 /* ---- zoneadmd: start it and wait for its verdict ----------------------- */
@@ -223,6 +213,15 @@ zk_vm_status(const zk_paths *p, const char *uuid, zk_zone_status *st,
 	return 0;
 }
 
+/* A zone's stored config and its runtime status, together. */
+static int
+load_with_status(const zk_paths *p, const char *uuid, json_t **cfg,
+    zk_zone_status *st, zk_error *err)
+{
+	int r = zk_store_load(p, uuid, cfg, err);
+	return r < 0 ? r : zk_vm_status(p, uuid, st, err);
+}
+
 static void
 add_runtime(const zk_paths *p, json_t *vm, const zk_zone_status *st)
 {
@@ -246,9 +245,7 @@ zk_vm_describe(const zk_paths *p, const char *uuid, json_t **vm,
 {
 	_cleanup_json_ json_t *cfg = NULL;
 	zk_zone_status st;
-	int r = zk_store_load(p, uuid, &cfg, err);
-	if (r == 0)
-		r = zk_vm_status(p, uuid, &st, err);
+	int r = load_with_status(p, uuid, &cfg, &st, err);
 	if (r < 0)
 		return r;
 	add_runtime(p, cfg, &st);
@@ -300,9 +297,7 @@ start_locked(const zk_paths *p, const char *uuid, zk_error *err)
 {
 	zk_zone_status st;
 	_cleanup_json_ json_t *cfg = NULL;
-	int r = zk_store_load(p, uuid, &cfg, err);
-	if (r == 0)
-		r = zk_vm_status(p, uuid, &st, err);
+	int r = load_with_status(p, uuid, &cfg, &st, err);
 	if (r < 0)
 		return r;
 	if (st.running)
@@ -443,7 +438,7 @@ manifest_ctx(const zk_paths *p, zk_pool_info *pool, zk_manifest_ctx *ctx,
 		r = zk_uuid_generate(uuid, err);
 	if (r < 0)
 		return r;
-	iso_now(now, 40);
+	zk_iso8601_now(now, 40);
 	ctx->pool_has_quota = pool->has_quota;
 	ctx->zpool = pool->name;
 	ctx->now_iso = now;
@@ -577,9 +572,7 @@ zk_vm_console_connect(const zk_paths *p, const char *uuid, int *fd,
 {
 	zk_zone_status st;
 	_cleanup_json_ json_t *cfg = NULL;
-	int r = zk_store_load(p, uuid, &cfg, err);
-	if (r == 0)
-		r = zk_vm_status(p, uuid, &st, err);
+	int r = load_with_status(p, uuid, &cfg, &st, err);
 	if (r < 0)
 		return r;
 	if (!st.running)

@@ -84,84 +84,6 @@ field_known(const char *name)
 /* Field values                                                        */
 
 static bool
-is_index(const char *s, size_t len, size_t *out)
-{
-	if (len == 0 || len > 9)
-		return false;
-	size_t v = 0;
-	for (size_t i = 0; i < len; i++) {
-		if (!isdigit((unsigned char)s[i]))
-			return false;
-		v = v * 10 + (size_t)(s[i] - '0');
-	}
-	*out = v;
-	return true;
-}
-
-/* One path segment of `len` bytes applied to an object or an array. */
-static const json_t *
-step(const json_t *node, const char *seg, size_t len)
-{
-	if (json_is_object(node))
-		return json_object_getn(node, seg, len);
-	size_t idx;
-	if (json_is_array(node) && is_index(seg, len, &idx))
-		return json_array_get(node, idx);
-	return NULL;
-}
-
-/*
- * Walk a dotted path.  Metadata and tag keys may themselves contain dots
- * ("tags.com.example.role"), so at each object the whole remaining path is
- * tried as one key before it is split.
- */
-static const json_t *
-walk(const json_t *node, const char *path)
-{
-	while (node != NULL) {
-		if (json_is_object(node)) {
-			const json_t *whole = json_object_get(node, path);
-			if (whole != NULL)
-				return whole;
-		}
-		const char *dot = strchr(path, '.');
-		if (dot == NULL)
-			return step(node, path, strlen(path));
-		node = step(node, path, (size_t)(dot - path));
-		path = dot + 1;
-	}
-	return NULL;
-}
-
-static char *
-value_text(const json_t *v)
-{
-	char buf[32];
-
-	if (v == NULL)
-		return NULL;
-	switch (json_typeof(v)) {
-	case JSON_STRING:
-		return strdup(json_string_value(v));
-	case JSON_INTEGER:
-		snprintf(buf, sizeof(buf), "%" JSON_INTEGER_FORMAT,
-		    json_integer_value(v));
-		return strdup(buf);
-	case JSON_TRUE:
-		return strdup("true");
-	case JSON_FALSE:
-		return strdup("false");
-	case JSON_REAL:
-	case JSON_OBJECT:
-	case JSON_ARRAY:
-		return json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-	case JSON_NULL:
-	default:
-		return NULL;	/* null is an unset property */
-	}
-}
-
-static bool
 is_hvm(const json_t *vm)
 {
 	return strcmp(zk_json_str(vm, "brand", ""), "kvm") == 0;
@@ -189,9 +111,9 @@ zk_vm_field(const json_t *vm, const char *key)
 		return type_text(vm);
 	/* An OS zone's memory is its cap; only HVM guests have a "ram". */
 	if (strcmp(key, "ram") == 0)
-		return value_text(json_object_get(vm,
+		return zk_json_text(json_object_get(vm,
 		    is_hvm(vm) ? "ram" : "max_physical_memory"));
-	return value_text(walk(vm, key));
+	return zk_json_text(zk_json_path(vm, key));
 }
 
 /* ------------------------------------------------------------------ */
@@ -296,7 +218,7 @@ text_matches(const filter_item *it, const char *text)
 static bool
 value_matches(const filter_item *it, const json_t *v)
 {
-	_cleanup_free_ char *text = value_text(v);
+	_cleanup_free_ char *text = zk_json_text(v);
 	return text_matches(it, text);
 }
 
@@ -311,12 +233,12 @@ path_matches(const filter_item *it, const json_t *node, const char *path)
 	while (star != NULL && star[2] != '\0' && star[2] != '.')
 		star = strstr(star + 2, ".*");
 	if (star == NULL)
-		return value_matches(it, walk(node, path));
+		return value_matches(it, zk_json_path(node, path));
 
 	_cleanup_free_ char *prefix = strndup(path, (size_t)(star - path));
 	if (prefix == NULL)
 		return false;
-	const json_t *container = walk(node, prefix);
+	const json_t *container = zk_json_path(node, prefix);
 	const char *rest = star[2] == '.' ? star + 3 : NULL;
 	const json_t *elem;
 	size_t i;
