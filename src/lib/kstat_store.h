@@ -104,6 +104,9 @@ int zk_kstat_read_dir(const char *dir, zk_kstat **ks, size_t *n,
 /* Append the host-wide kstats of the global zone (instance 0, "global"):
  * memory_cap:0:global, zones:0:global (see docs/kstat.md). */
 int zk_kstat_read_host(zk_kstat **ks, size_t *n, zk_error *err);
+/* The same from another proc tree (tests use a fake one). */
+int zk_kstat_read_host_at(const char *proc, zk_kstat **ks, size_t *n,
+    zk_error *err);
 void zk_kstat_free(zk_kstat *ks, size_t n);
 
 /* <rundir>/kstat */
