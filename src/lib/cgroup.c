@@ -146,6 +146,52 @@ zk_cg_read_key_opt(const char *dir, const char *file, const char *key,
 	return r;
 }
 
+int
+zk_cg_find_key(const char *text, const char *key, uint64_t *v)
+{
+	size_t klen = strlen(key);
+	for (const char *line = text; *line != '\0'; ) {
+		if (strncmp(line, key, klen) == 0 && line[klen] == ' ')
+			return parse_u64(line + klen + 1, v);
+		const char *next = strchr(line, '\n');
+		if (next == NULL)
+			break;
+		line = next + 1;
+	}
+	return -ENOENT;
+}
+
+int
+zk_cg_read_psi_some(const char *dir, const char *file, uint64_t *total_us,
+    bool *present, zk_error *err)
+{
+	_cleanup_free_ char *s = NULL;
+	*present = false;
+	*total_us = 0;
+	if (!zk_cg_has(dir, file))
+		return 0;
+	int r = zk_cg_read(dir, file, &s, err);
+	if (r == -ENOENT) {	/* removed since: the zone is going away */
+		zk_error_clear(err);
+		return 0;
+	}
+	/* EOPNOTSUPP: the file exists but PSI is off (psi=0). */
+	if (r == -EOPNOTSUPP) {
+		zk_error_clear(err);
+		return 0;
+	}
+	if (r < 0)
+		return r;
+	/* "some avg10=0.00 avg60=0.00 avg300=0.00 total=12345" */
+	const char *t = strncmp(s, "some ", 5) == 0 ? strstr(s, " total=") :
+	    NULL;
+	if (t == NULL || parse_u64(t + 7, total_us) < 0)
+		return zk_fail(err, EINVAL, "%s/%s: no \"some ... total=\"",
+		    dir, file);
+	*present = true;
+	return 0;
+}
+
 bool
 zk_cg_list_has(const char *list, const char *word)
 {
@@ -575,6 +621,46 @@ zk_cgroup_memory_stat(zk_cgroup *cg, zk_cgroup_memstat *st, zk_error *err)
 {
 	memset(st, 0, sizeof(*st));
 	return cg->ops->memory_stat(cg, st, err);
+}
+
+int
+zk_cgroup_cpu_stat(zk_cgroup *cg, zk_cgroup_cpustat *st, zk_error *err)
+{
+	memset(st, 0, sizeof(*st));
+	return cg->ops->cpu_stat(cg, st, err);
+}
+
+int
+zk_cgroup_memory_counters(zk_cgroup *cg, zk_cgroup_memcounters *c,
+    zk_error *err)
+{
+	memset(c, 0, sizeof(*c));
+	return cg->ops->memory_counters(cg, c, err);
+}
+
+int
+zk_cgroup_memory_watch(zk_cgroup *cg, uint64_t threshold, int *fds,
+    size_t *nfds, zk_error *err)
+{
+	*nfds = 0;
+	return cg->ops->memory_watch(cg, threshold, fds, nfds, err);
+}
+
+/* Eventfds read as 8 bytes, inotify as whole events: one buffer that
+ * fits both, read until the descriptor is empty. */
+void
+zk_cgroup_event_drain(int fd)
+{
+	char buf[4096] __attribute__((aligned(8)));
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+}
+
+int
+zk_cgroup_load_stat(zk_cgroup *cg, zk_cgroup_loadstat *st, zk_error *err)
+{
+	memset(st, 0, sizeof(*st));
+	return cg->ops->load_stat(cg, st, err);
 }
 
 /* ---- kill_all ---- */

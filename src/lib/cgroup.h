@@ -105,4 +105,71 @@ typedef struct zk_cgroup_memstat {
 } zk_cgroup_memstat;
 int zk_cgroup_memory_stat(zk_cgroup *cg, zk_cgroup_memstat *st, zk_error *err);
 
+/* CPU figures for the CPU cap controller: v1 cpuacct.usage and cpu.stat,
+ * v2 cpu.stat (usage_usec, nr_throttled, throttled_usec). */
+typedef struct zk_cgroup_cpustat {
+	uint64_t usage_ns;	/* CPU time used, all CPUs together */
+	uint64_t nr_throttled;	/* periods in which the quota ran out */
+	uint64_t throttled_ns;	/* time the quota held the zone back */
+} zk_cgroup_cpustat;
+int zk_cgroup_cpu_stat(zk_cgroup *cg, zk_cgroup_cpustat *st, zk_error *err);
+
+/* ---- figures and kernel events for the zoneadmd controllers ---- */
+
+/*
+ * Memory counters the memory capper folds (docs/controllers.md).  Counts
+ * are in pages, caps in bytes.
+ */
+typedef struct zk_cgroup_memcounters {
+	uint64_t swapcap;	/* memory + swap cap (SmartOS max_swap);
+				 * UINT64_MAX if none or not accounted */
+	uint64_t pgpgin;	/* v1 memory.stat pgpgin (charge events: a
+				 * page, or a large folio once); v2 has
+				 * none: pgmajfault */
+	uint64_t reclaim;	/* v1 pgpgout (every uncharge event, frees
+				 * too); v2 pgsteal (pages reclaimed) */
+	bool reclaim_counts_frees;	/* true on v1 */
+	uint64_t refault_anon;	/* memory.stat workingset_refault_anon */
+	uint64_t refault_file;	/* memory.stat workingset_refault_file */
+	uint64_t oom;		/* v2 memory.events oom; 0 on v1 */
+	bool under_oom;		/* v1 memory.oom_control under_oom */
+} zk_cgroup_memcounters;
+int zk_cgroup_memory_counters(zk_cgroup *cg, zk_cgroup_memcounters *c,
+    zk_error *err);
+
+/*
+ * Descriptors that become readable when the kernel has memory news for the
+ * zone (at most ZK_CG_MEMWATCH_MAX, written to fds).  v1: an eventfd on the
+ * OOM notifier (memory.oom_control) and, unless threshold is 0 or
+ * UINT64_MAX, one signalled whenever memory.usage_in_bytes crosses
+ * threshold, either way (both registered through cgroup.event_control).
+ * v2: an inotify descriptor whose watch on memory.events fires when any of
+ * its counters (max, oom, oom_kill...) changes; threshold is unused.  The
+ * caller owns the descriptors (non-blocking, close-on-exec); closing an
+ * eventfd unregisters it.  After a wake-up, drain with
+ * zk_cgroup_event_drain.
+ */
+#define ZK_CG_MEMWATCH_MAX 2
+int zk_cgroup_memory_watch(zk_cgroup *cg, uint64_t threshold, int *fds,
+    size_t *nfds, zk_error *err);
+void zk_cgroup_event_drain(int fd);
+
+/*
+ * What the per-zone load average and the zones kstat sample.  v1: cpuacct
+ * usage, usage_user, usage_sys; the run-queue wait from PSI (cpu.pressure)
+ * of the zone's cgroup in the hybrid host's cgroup2 mount when there is
+ * one.  v2: cpu.stat usage_usec, user_usec, system_usec and cpu.pressure.
+ * Both: pids.events max.
+ */
+typedef struct zk_cgroup_loadstat {
+	uint64_t usage_ns;	/* CPU time, all CPUs together */
+	uint64_t user_ns;
+	uint64_t sys_ns;
+	uint64_t waitrq_ns;	/* cpu.pressure "some" total: time at least
+				 * one task was runnable but not running */
+	bool has_waitrq;	/* false: no per-cgroup PSI here */
+	uint64_t forkfail;	/* forks refused by pids.max */
+} zk_cgroup_loadstat;
+int zk_cgroup_load_stat(zk_cgroup *cg, zk_cgroup_loadstat *st, zk_error *err);
+
 #endif

@@ -69,6 +69,12 @@ struct zk_cgroup_ops {
 	int (*destroy)(zk_cgroup *cg, zk_error *err);
 	int (*memory_stat)(zk_cgroup *cg, zk_cgroup_memstat *st,
 	    zk_error *err);
+	int (*cpu_stat)(zk_cgroup *cg, zk_cgroup_cpustat *st, zk_error *err);
+	int (*memory_counters)(zk_cgroup *cg, zk_cgroup_memcounters *c,
+	    zk_error *err);
+	int (*memory_watch)(zk_cgroup *cg, uint64_t threshold, int *fds,
+	    size_t *nfds, zk_error *err);
+	int (*load_stat)(zk_cgroup *cg, zk_cgroup_loadstat *st, zk_error *err);
 };
 
 extern const zk_cgroup_ops zk_cgroup_v1_ops;
@@ -90,6 +96,14 @@ int zk_cg_read_key(const char *dir, const char *file, const char *key,
 /* The same, but an absent key (older kernels) reads as 0. */
 int zk_cg_read_key_opt(const char *dir, const char *file, const char *key,
     uint64_t *v, zk_error *err);
+/* "<key> <number>" looked up in text already read (one read of
+ * memory.stat serves many keys); -ENOENT if absent, -EINVAL if garbled. */
+int zk_cg_find_key(const char *text, const char *key, uint64_t *v);
+/* The "some" line's total= (microseconds) of a PSI file (cpu.pressure);
+ * *present false when the file is absent (no PSI, or no such cgroup). */
+int zk_cg_read_psi_some(const char *dir, const char *file, uint64_t *total_us,
+    bool *present, zk_error *err);
+
 /* Whether a space-separated list file names `word` (a leading '+' is
  * ignored, so subtree_control reads the same from kernel and fake trees). */
 bool zk_cg_list_has(const char *list, const char *word);

@@ -6,10 +6,12 @@
  * id, which BPF programs use to key per-zone statistics.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "cgroup_backend.h"
@@ -386,6 +388,145 @@ v1_memory_stat(zk_cgroup *cg, zk_cgroup_memstat *st, zk_error *err)
 	return r;
 }
 
+/* cpuacct keeps the usage; cpu.stat (cpu hierarchy) the throttling. */
+static int
+v1_cpu_stat(zk_cgroup *cg, zk_cgroup_cpustat *st, zk_error *err)
+{
+	char acct[PATH_MAX], cpu[PATH_MAX];
+	int r;
+	if ((r = need_dir(cg, "cpuacct", acct, err)) < 0 ||
+	    (r = need_dir(cg, "cpu", cpu, err)) < 0 ||
+	    (r = zk_cg_read_u64(acct, "cpuacct.usage", &st->usage_ns,
+	    err)) < 0 ||
+	    (r = zk_cg_read_key_opt(cpu, "cpu.stat", "nr_throttled",
+	    &st->nr_throttled, err)) < 0)
+		return r;
+	return zk_cg_read_key_opt(cpu, "cpu.stat", "throttled_time",
+	    &st->throttled_ns, err);
+}
+
+/* memory.stat keys a kernel may lack (workingset_* since 5.9) read as 0. */
+static uint64_t
+stat_key(const char *text, const char *key)
+{
+	uint64_t v = 0;
+	return zk_cg_find_key(text, key, &v) == 0 ? v : 0;
+}
+
+static int
+v1_memory_counters(zk_cgroup *cg, zk_cgroup_memcounters *c, zk_error *err)
+{
+	char dir[PATH_MAX];
+	int r = need_dir(cg, "memory", dir, err);
+	if (r < 0)
+		return r;
+	_cleanup_free_ char *stat = NULL;
+	uint64_t under = 0;
+	if ((r = zk_cg_read(dir, "memory.stat", &stat, err)) < 0 ||
+	    (r = zk_cg_read_key_opt(dir, "memory.oom_control", "under_oom",
+	    &under, err)) < 0)
+		return r;
+	/* v1 has no pgsteal: pgpgout (uncharges) is the nearest figure, and
+	 * counts frees too; the capper only folds it while at the cap. */
+	c->pgpgin = stat_key(stat, "pgpgin");
+	c->reclaim = stat_key(stat, "pgpgout");
+	c->reclaim_counts_frees = true;
+	c->refault_anon = stat_key(stat, "workingset_refault_anon");
+	c->refault_file = stat_key(stat, "workingset_refault_file");
+	c->under_oom = under != 0;
+	c->swapcap = UINT64_MAX;
+	if (zk_cg_has(dir, "memory.memsw.limit_in_bytes")) {
+		uint64_t v;
+		if ((r = zk_cg_read_u64(dir, "memory.memsw.limit_in_bytes", &v,
+		    err)) < 0)
+			return r;
+		if (v < V1_UNLIMITED_FLOOR)
+			c->swapcap = v;
+	}
+	return 0;
+}
+
+/* "<eventfd> <fd of file> [args]" into cgroup.event_control registers the
+ * eventfd; the file's fd is only needed for the write. */
+static int
+v1_event_fd(const char *dir, const char *file, const char *args, int *out,
+    zk_error *err)
+{
+	char path[PATH_MAX], line[64];
+	_cleanup_close_ int efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (efd < 0)
+		return zk_fail_errno(err, errno, "eventfd");
+	_cleanup_close_ int cfd = open(zk_cg_join(path, dir, file),
+	    O_RDONLY | O_CLOEXEC);
+	if (cfd < 0)
+		return zk_fail_errno(err, errno, "cannot open %s", path);
+	snprintf(line, sizeof(line), "%d %d%s%s", efd, cfd,
+	    args != NULL ? " " : "", args != NULL ? args : "");
+	int r = zk_cg_write(dir, "cgroup.event_control", line, err);
+	if (r < 0)
+		return r;
+	*out = TAKE_FD(efd);
+	return 0;
+}
+
+static int
+v1_memory_watch(zk_cgroup *cg, uint64_t threshold, int *fds, size_t *nfds,
+    zk_error *err)
+{
+	char dir[PATH_MAX], args[32];
+	int r = need_dir(cg, "memory", dir, err);
+	if (r < 0 || (r = v1_event_fd(dir, "memory.oom_control", NULL, &fds[0],
+	    err)) < 0)
+		return r;
+	*nfds = 1;
+	if (threshold == 0 || threshold == UINT64_MAX)
+		return 0;
+	snprintf(args, sizeof(args), "%" PRIu64, threshold);
+	if ((r = v1_event_fd(dir, "memory.usage_in_bytes", args, &fds[1],
+	    err)) < 0) {
+		close(fds[0]);
+		*nfds = 0;
+		return r;
+	}
+	*nfds = 2;
+	return 0;
+}
+
+/*
+ * cpuacct has the CPU time; run-queue wait has no v1 file, but PSI tracks
+ * every cgroup of the cgroup2 hierarchy whether or not controllers are
+ * enabled there, so a hybrid host's unified/<rel> has the zone's own
+ * cpu.pressure.
+ */
+static int
+v1_load_stat(zk_cgroup *cg, zk_cgroup_loadstat *st, zk_error *err)
+{
+	char acct[PATH_MAX], pids[PATH_MAX], uni[PATH_MAX];
+	int r;
+	if ((r = need_dir(cg, "cpuacct", acct, err)) < 0 ||
+	    (r = zk_cg_read_u64(acct, "cpuacct.usage", &st->usage_ns,
+	    err)) < 0 ||
+	    (r = zk_cg_read_u64(acct, "cpuacct.usage_user", &st->user_ns,
+	    err)) < 0 ||
+	    (r = zk_cg_read_u64(acct, "cpuacct.usage_sys", &st->sys_ns,
+	    err)) < 0)
+		return r;
+	if (need_dir(cg, "pids", pids, err) == 0) {
+		if ((r = zk_cg_read_key_opt(pids, "pids.events", "max",
+		    &st->forkfail, err)) < 0)
+			return r;
+	} else {
+		zk_error_clear(err);
+	}
+	if (cg->unified[0] == '\0')
+		return 0;
+	uint64_t us;
+	r = zk_cg_read_psi_some(zk_cg_join(uni, cg->unified, cg->rel),
+	    "cpu.pressure", &us, &st->has_waitrq, err);
+	st->waitrq_ns = us * 1000;
+	return r;
+}
+
 const zk_cgroup_ops zk_cgroup_v1_ops = {
 	.init = v1_init,
 	.create = v1_create,
@@ -400,4 +541,8 @@ const zk_cgroup_ops zk_cgroup_v1_ops = {
 	.kill = v1_kill,
 	.destroy = v1_destroy,
 	.memory_stat = v1_memory_stat,
+	.cpu_stat = v1_cpu_stat,
+	.memory_counters = v1_memory_counters,
+	.memory_watch = v1_memory_watch,
+	.load_stat = v1_load_stat,
 };

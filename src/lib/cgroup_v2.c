@@ -7,6 +7,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/inotify.h>
 
 #include "cgroup_backend.h"
 #include "cleanup.h"
@@ -218,6 +219,108 @@ v2_memory_stat(zk_cgroup *cg, zk_cgroup_memstat *st, zk_error *err)
 	return r;
 }
 
+/* usage_usec is always there; the throttling keys need the cpu controller. */
+static int
+v2_cpu_stat(zk_cgroup *cg, zk_cgroup_cpustat *st, zk_error *err)
+{
+	char dir[PATH_MAX];
+	zone_dir(cg, dir);
+	uint64_t usage_us = 0, throttled_us = 0;
+	int r;
+	if ((r = zk_cg_read_key(dir, "cpu.stat", "usage_usec", &usage_us,
+	    err)) < 0 ||
+	    (r = zk_cg_read_key_opt(dir, "cpu.stat", "nr_throttled",
+	    &st->nr_throttled, err)) < 0 ||
+	    (r = zk_cg_read_key_opt(dir, "cpu.stat", "throttled_usec",
+	    &throttled_us, err)) < 0)
+		return r;
+	st->usage_ns = usage_us * 1000;
+	st->throttled_ns = throttled_us * 1000;
+	return 0;
+}
+
+/* memory.stat keys a kernel may lack (workingset_* since 5.9) read as 0. */
+static uint64_t
+stat_key(const char *text, const char *key)
+{
+	uint64_t v = 0;
+	return zk_cg_find_key(text, key, &v) == 0 ? v : 0;
+}
+
+static int
+v2_memory_counters(zk_cgroup *cg, zk_cgroup_memcounters *c, zk_error *err)
+{
+	char dir[PATH_MAX];
+	zone_dir(cg, dir);
+	_cleanup_free_ char *stat = NULL;
+	int r;
+	if ((r = zk_cg_read(dir, "memory.stat", &stat, err)) < 0 ||
+	    (r = zk_cg_read_key_opt(dir, "memory.events", "oom", &c->oom,
+	    err)) < 0)
+		return r;
+	/* v2 counts no page charges: major faults are the page-ins. */
+	c->pgpgin = stat_key(stat, "pgmajfault");
+	c->reclaim = stat_key(stat, "pgsteal");
+	c->refault_anon = stat_key(stat, "workingset_refault_anon");
+	c->refault_file = stat_key(stat, "workingset_refault_file");
+	c->swapcap = UINT64_MAX;
+	if (!zk_cg_has(dir, "memory.swap.max"))
+		return 0;
+	/* SmartOS's swap cap counts memory too; v2 caps swap alone. */
+	uint64_t mem, swap;
+	if ((r = zk_cg_read_u64(dir, "memory.max", &mem, err)) < 0 ||
+	    (r = zk_cg_read_u64(dir, "memory.swap.max", &swap, err)) < 0)
+		return r;
+	if (mem != UINT64_MAX && swap != UINT64_MAX && mem <= UINT64_MAX - swap)
+		c->swapcap = mem + swap;
+	return 0;
+}
+
+/* memory.events is the kernel's pollable file (POLLPRI on change); the
+ * controller interface only waits for readable descriptors, which an
+ * inotify watch for IN_MODIFY on the same file gives. */
+static int
+v2_memory_watch(zk_cgroup *cg, uint64_t threshold, int *fds, size_t *nfds,
+    zk_error *err)
+{
+	char dir[PATH_MAX], path[PATH_MAX];
+	zone_dir(cg, dir);
+	_cleanup_close_ int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (fd < 0)
+		return zk_fail_errno(err, errno, "inotify_init1");
+	if (inotify_add_watch(fd, zk_cg_join(path, dir, "memory.events"),
+	    IN_MODIFY) < 0)
+		return zk_fail_errno(err, errno, "cannot watch %s", path);
+	fds[0] = TAKE_FD(fd);
+	*nfds = 1;
+	return 0;
+}
+
+static int
+v2_load_stat(zk_cgroup *cg, zk_cgroup_loadstat *st, zk_error *err)
+{
+	char dir[PATH_MAX];
+	zone_dir(cg, dir);
+	_cleanup_free_ char *stat = NULL;
+	uint64_t us;
+	int r;
+	if ((r = zk_cg_read(dir, "cpu.stat", &stat, err)) < 0)
+		return r;
+	if (zk_cg_find_key(stat, "usage_usec", &us) < 0)
+		return zk_fail(err, EINVAL, "%s/cpu.stat: no usage_usec", dir);
+	st->usage_ns = us * 1000;
+	st->user_ns = stat_key(stat, "user_usec") * 1000;
+	st->sys_ns = stat_key(stat, "system_usec") * 1000;
+	if (zk_cg_has(dir, "pids.events") &&
+	    (r = zk_cg_read_key_opt(dir, "pids.events", "max", &st->forkfail,
+	    err)) < 0)
+		return r;
+	r = zk_cg_read_psi_some(dir, "cpu.pressure", &us, &st->has_waitrq,
+	    err);
+	st->waitrq_ns = us * 1000;
+	return r;
+}
+
 static char *
 v2_procs_dir(const zk_cgroup *cg, char *buf)
 {
@@ -238,4 +341,8 @@ const zk_cgroup_ops zk_cgroup_v2_ops = {
 	.kill = v2_kill,
 	.destroy = v2_destroy,
 	.memory_stat = v2_memory_stat,
+	.cpu_stat = v2_cpu_stat,
+	.memory_counters = v2_memory_counters,
+	.memory_watch = v2_memory_watch,
+	.load_stat = v2_load_stat,
 };
