@@ -88,6 +88,9 @@ typedef struct prop_def {
 #define SWAP_MIN 256
 #define QUOTA_DEFAULT 10
 #define CPU_SHARES_MAX 65535
+/* the system values of zone.cpu-baseline and zone.cpu-burst-time */
+#define CPU_BASELINE_MAX 4294967295LL
+#define CPU_BURST_TIME_MAX 2147483647LL
 
 static const char *check_alias(const char *s);
 static const char *check_hostname(const char *s);
@@ -123,6 +126,9 @@ static const prop_def props[] = {
 
 	/* resource controls */
 	{ "cpu_cap", INT_RANGE(0, NO_MAX), .flags = CUL },
+	/* zonekit's: SmartOS has these rctls but no properties for them */
+	{ "cpu_baseline", INT_RANGE(0, CPU_BASELINE_MAX), .flags = CUL },
+	{ "cpu_burst_time", INT_RANGE(0, CPU_BURST_TIME_MAX), .flags = CUL },
 	{ "cpu_shares", INT_RANGE(0, CPU_SHARES_MAX), .def = DEF_INT,
 	    .def_int = 100, .flags = CUL | PF_CLAMP },
 	{ "zfs_io_priority", INT_RANGE(0, NO_MAX), .def = DEF_INT,

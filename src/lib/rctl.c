@@ -44,7 +44,9 @@ apply_lwps(zk_cgroup *cg, const json_t *cfg, zk_error *err)
 }
 
 /*
- * System values are SmartOS's.  zone.max-swap is applied together with
+ * System values are SmartOS's.  zone.cpu-baseline and zone.cpu-burst-time
+ * have no cgroup knob: zoneadmd's CPU burst controller (cpucaps.c) moves
+ * the quota between cap and baseline.  zone.max-swap is applied together with
  * zone.max-physical-memory (v1 needs them ordered); zone.max-locked-memory
  * becomes the zone init's RLIMIT_MEMLOCK at boot (zone processes have no
  * CAP_IPC_LOCK), and zone.zfs-io-priority waits for the I/O controller.
@@ -54,6 +56,10 @@ static const zk_rctl rctls[] = {
 	    65535, apply_cpu_shares },
 	{ "zone.cpu-cap", "cpu_cap", ZK_RCTL_PERCENT, 1, "deny",
 	    4294967295ULL, apply_cpu_cap },
+	{ "zone.cpu-baseline", "cpu_baseline", ZK_RCTL_PERCENT, 1, "none",
+	    4294967295ULL, NULL },
+	{ "zone.cpu-burst-time", "cpu_burst_time", ZK_RCTL_SECONDS, 1, "none",
+	    2147483647, NULL },
 	{ "zone.zfs-io-priority", "zfs_io_priority", ZK_RCTL_COUNT, 1, "none",
 	    16384, NULL },
 	{ "zone.max-lwps", "max_lwps", ZK_RCTL_COUNT, 1, "deny",

@@ -164,10 +164,16 @@ static const bad_case bad_cases[] = {
 	BAD("{\"max_physical_memory\": \"512\"}",
 	    "max_physical_memory: must be an integer"),
 	BAD("{\"quota\": 1.5}", "quota: must be an integer"),
+	BAD("{\"cpu_baseline\": 50.5}", "cpu_baseline: must be an integer"),
+	BAD("{\"cpu_baseline\": \"50\"}", "cpu_baseline: must be an integer"),
+	BAD("{\"cpu_burst_time\": true}",
+	    "cpu_burst_time: must be an integer"),
 	/* ranges: min - 1 */
 	BAD("{\"max_physical_memory\": 15}",
 	    "max_physical_memory: must be >= 16"),
 	BAD("{\"cpu_cap\": -1}", "cpu_cap: must be >= 0"),
+	BAD("{\"cpu_baseline\": -1}", "cpu_baseline: must be >= 0"),
+	BAD("{\"cpu_burst_time\": -1}", "cpu_burst_time: must be >= 0"),
 	BAD("{\"cpu_shares\": -1}", "cpu_shares: must be >= 0"),
 	BAD("{\"zfs_io_priority\": -1}", "zfs_io_priority: must be >= 0"),
 	BAD("{\"max_lwps\": 0}", "max_lwps: must be >= 1"),
@@ -180,6 +186,11 @@ static const bad_case bad_cases[] = {
 	BAD("{\"max_physical_memory\": 1099511627777}",
 	    "max_physical_memory: must be <= 1099511627776"),
 	BAD("{\"quota\": 1073741825}", "quota: must be <= 1073741824"),
+	/* the rctls' system values */
+	BAD("{\"cpu_baseline\": 4294967296}",
+	    "cpu_baseline: must be <= 4294967295"),
+	BAD("{\"cpu_burst_time\": 2147483648}",
+	    "cpu_burst_time: must be <= 2147483647"),
 	/* memory relations */
 	BAD("{\"max_physical_memory\": 512, \"max_swap\": 511}",
 	    "max_swap: must be >= max_physical_memory (512)"),
@@ -380,6 +391,26 @@ test_create_cpu(void **state)
 	assert_int_equal(zk_json_int(edge, "cpu_cap", -1), 0);
 	_cleanup_json_ json_t *none = create_ok("{}", &quota_pool);
 	assert_null(json_object_get(none, "cpu_cap"));
+	/* baseline and burst time likewise: absent means the default
+	 * baseline and unlimited bursting, decided at run time */
+	assert_null(json_object_get(none, "cpu_baseline"));
+	assert_null(json_object_get(none, "cpu_burst_time"));
+	_cleanup_json_ json_t *burst = create_ok("{\"cpu_cap\": 150, "
+	    "\"cpu_baseline\": 50, \"cpu_burst_time\": 3}", &quota_pool);
+	assert_int_equal(zk_json_int(burst, "cpu_baseline", -1), 50);
+	assert_int_equal(zk_json_int(burst, "cpu_burst_time", -1), 3);
+	/* 0 is stored (no baseline / unlimited), and so are the maxima; a
+	 * baseline above the cap is allowed and means none */
+	_cleanup_json_ json_t *edge0 = create_ok("{\"cpu_cap\": 100, "
+	    "\"cpu_baseline\": 4294967295, \"cpu_burst_time\": 0}",
+	    &quota_pool);
+	assert_int_equal(zk_json_int(edge0, "cpu_baseline", -1), 4294967295LL);
+	assert_int_equal(zk_json_int(edge0, "cpu_burst_time", -1), 0);
+	_cleanup_json_ json_t *edge1 = create_ok("{\"cpu_baseline\": 0, "
+	    "\"cpu_burst_time\": 2147483647}", &quota_pool);
+	assert_int_equal(zk_json_int(edge1, "cpu_baseline", -1), 0);
+	assert_int_equal(zk_json_int(edge1, "cpu_burst_time", -1),
+	    2147483647);
 }
 
 static void
@@ -492,6 +523,34 @@ test_update_null_clears(void **state)
 	assert_json(json_object_get(cfg, "tags"), "{}");
 	/* the stored config is not touched */
 	assert_string_equal(zk_json_str(cur, "alias", ""), "web");
+}
+
+static void
+test_update_cpu_burst(void **state)
+{
+	_cleanup_json_ json_t *cur = stored_vm();
+	_cleanup_json_ json_t *set = update_ok(cur, "{\"cpu_baseline\": 50, "
+	    "\"cpu_burst_time\": 3}");
+	assert_int_equal(zk_json_int(set, "cpu_baseline", -1), 50);
+	assert_int_equal(zk_json_int(set, "cpu_burst_time", -1), 3);
+	assert_int_equal(zk_json_int(set, "cpu_cap", -1), 200);
+	/* null clears: back to the default baseline, unlimited bursting */
+	_cleanup_json_ json_t *cleared = update_ok(set, "{\"cpu_baseline\": "
+	    "null, \"cpu_burst_time\": null}");
+	assert_null(json_object_get(cleared, "cpu_baseline"));
+	assert_null(json_object_get(cleared, "cpu_burst_time"));
+	assert_update_fails(set, "{\"cpu_baseline\": -5, "
+	    "\"cpu_burst_time\": 1.5}", "cpu_baseline: must be >= 0; "
+	    "cpu_burst_time: must be an integer");
+	/* k=v types them as integers */
+	char *argv[] = { "cpu_baseline=25", "cpu_burst_time=null" };
+	_cleanup_json_ json_t *payload = NULL;
+	zk_error err = { 0 };
+	assert_int_equal(zk_manifest_kv_payload(2, argv, &payload, &err), 0);
+	assert_json(payload, "{\"cpu_baseline\": 25, "
+	    "\"cpu_burst_time\": null}");
+	assert_true(zk_manifest_known_property("cpu_baseline"));
+	assert_true(zk_manifest_known_property("cpu_burst_time"));
 }
 
 static void
@@ -718,6 +777,8 @@ test_kv_errors(void **state)
 	    "max_swap must be an integer");
 	assert_kv_fails("max_swap=99999999999999999999", "invalid argument "
 	    "\"max_swap=99999999999999999999\": max_swap must be an integer");
+	assert_kv_fails("cpu_burst_time=3s", "invalid argument "
+	    "\"cpu_burst_time=3s\": cpu_burst_time must be an integer");
 	assert_kv_fails("autoboot=yes", "invalid argument \"autoboot=yes\": "
 	    "autoboot must be true or false");
 	assert_kv_fails("colour=blue", "invalid argument \"colour=blue\": "
@@ -830,6 +891,7 @@ main(void)
 		cmocka_unit_test(test_create_primary_marked),
 		cmocka_unit_test(test_create_probs_optional),
 		cmocka_unit_test(test_update_null_clears),
+		cmocka_unit_test(test_update_cpu_burst),
 		cmocka_unit_test(test_update_memory_follows),
 		cmocka_unit_test(test_update_refused),
 		cmocka_unit_test(test_update_rules),
