@@ -9,6 +9,9 @@
  *   reboot <F>             -> ok once the zone is running again
  *   reload                 -> ok after re-reading the config and applying
  *                             the resource controls live
+ *   rctl get               -> ok {"cpu_cap":50,...}: rctl properties in force
+ *   rctl set <rctl> <v>    -> ok; v in the rctl's units (prctl, until halt)
+ *   rctl delete <rctl>     -> ok
  *   console                -> ok, then the console stream
  */
 #ifndef ZK_CTL_H

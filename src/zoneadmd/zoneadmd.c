@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "clock.h"
 #include "cleanup.h"
 #include "ctl.h"
 #include "fault.h"
@@ -39,35 +40,9 @@
 #include "store.h"
 #include "uuid.h"
 #include "zone_runtime.h"
+#include "zoneadmd.h"
 
-#define MAX_CLIENTS 16
-#define KILL_TIMEOUT_MS 5000
-
-typedef enum client_kind { CLIENT_REQUEST, CLIENT_CONSOLE,
-    CLIENT_WAIT_STOP, CLIENT_WAIT_REBOOT } client_kind;
-
-typedef struct client {
-	int fd;
-	client_kind kind;
-} client;
-
-typedef struct zoneadmd {
-	zk_paths paths;
-	char uuid[37];
-	char run[PATH_MAX];
-	int log_fd, epfd, sigfd, listen_fd, timer_fd;
-	zk_cgroup *cg;
-	zk_zone_spec spec;
-	zk_init_signals sigs;
-	zk_zone_proc zone;	/* init pid, pidfd, console master */
-	int console_peer;	/* our own slave fd: the master never HUPs */
-	bool is_parent;		/* false after adoption: no wait status */
-	bool stopping, rebooting;
-	int zoneid;
-	client clients[MAX_CLIENTS];
-} zoneadmd;
-
-static void __attribute__((format(printf, 2, 3)))
+void
 zlog(const zoneadmd *z, const char *fmt, ...)
 {
 	char ts[32], line[ZK_ERROR_MAX + 128];
@@ -118,14 +93,14 @@ set_state(const zoneadmd *z, const char *state)
 
 /* ---- epoll bookkeeping ---------------------------------------------------- */
 
-static int
+int
 watch(const zoneadmd *z, int fd)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
 	return epoll_ctl(z->epfd, EPOLL_CTL_ADD, fd, &ev);
 }
 
-static void
+void
 unwatch(const zoneadmd *z, int fd)
 {
 	epoll_ctl(z->epfd, EPOLL_CTL_DEL, fd, NULL);
@@ -148,20 +123,29 @@ drop_client(zoneadmd *z, client *c)
 	c->fd = -1;
 }
 
-static void
-reply(client *c, const char *fmt, ...)
+/* One protocol line to a client or to vmadm's notify pipe; a reader that
+ * went away learns the outcome from the zone's state instead. */
+static void __attribute__((format(printf, 2, 0)))
+vsend_line(int fd, const char *fmt, va_list ap)
 {
 	char line[ZK_ERROR_MAX + 64];
-	va_list ap;
-	va_start(ap, fmt);
 	int n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
-	va_end(ap);
 	if (n > (int)sizeof(line) - 2)
 		n = (int)sizeof(line) - 2;
 	line[n++] = '\n';
-	if (send(c->fd, line, (size_t)n, MSG_NOSIGNAL) < 0) {
-		/* the client went away; it will learn from the zone state */
+	if (send(fd, line, (size_t)n, MSG_NOSIGNAL) < 0 && errno == ENOTSOCK &&
+	    write(fd, line, (size_t)n) < 0) {
+		/* nobody listening */
 	}
+}
+
+static void __attribute__((format(printf, 2, 3)))
+reply(client *c, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsend_line(c->fd, fmt, ap);
+	va_end(ap);
 }
 
 /* Answer everyone waiting for a stop or reboot to finish. */
@@ -255,15 +239,14 @@ release_console(zoneadmd *z)
 	z->zone.console = z->console_peer = -1;
 }
 
+/* Kstats and controllers are the zone's figures, not its life: a zone
+ * whose policy cannot start keeps running, with the kernel's limits. */
 static void
-now_iso(char *buf, size_t len)
+start_policy(zoneadmd *z)
 {
-	struct timespec ts;
-	struct tm tm;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	size_t n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf + n, len - n, ".%03ldZ\n", ts.tv_nsec / 1000000);
+	zk_error err = { 0 };
+	if (policy_start(z, &err) < 0)
+		zlog(z, "resource policy: %s", err.msg);
 }
 
 static int
@@ -284,11 +267,13 @@ boot(zoneadmd *z, zk_error *err)
 	snprintf(path, sizeof(path), "%s/init", z->run);
 	if ((r = zk_pidfile_write(path, z->zone.pid, err)) < 0)
 		return r;
-	now_iso(ts, sizeof(ts));
+	zk_iso8601_now(ts, sizeof(ts) - 1);
+	strcat(ts, "\n");
 	write_run_file(z, "boot_timestamp", ts);
 	set_state(z, "running");
 	zlog(z, "zone %s booted: init %s is pid %d, zoneid %d", z->uuid,
 	    z->spec.init_name, (int)z->zone.pid, z->zoneid);
+	start_policy(z);
 	return 0;
 }
 
@@ -378,6 +363,7 @@ static bool
 on_init_exit(zoneadmd *z)
 {
 	bool reboot = init_wants_reboot(z);
+	policy_stop(z, true);
 	unwatch(z, z->zone.pidfd);
 	close(z->zone.pidfd);
 	z->zone.pidfd = -1;
@@ -438,6 +424,30 @@ begin_shutdown(zoneadmd *z, bool reboot, bool force, int timeout_s)
 
 /* ---- requests --------------------------------------------------------------- */
 
+/* "get", "set <rctl> <value>" or "delete <rctl>", from prctl. */
+static void
+handle_rctl(zoneadmd *z, client *c, const char *args)
+{
+	char name[64], value[32];
+	zk_error err = { 0 };
+	int r;
+	if (strcmp(args, "get") == 0) {
+		_cleanup_free_ char *values = policy_rctl_values(z);
+		reply(c, "ok %s", values != NULL ? values : "{}");
+		return;
+	}
+	if (sscanf(args, "set %63s %31s", name, value) == 2)
+		r = policy_set_rctl(z, name, value, &err);
+	else if (sscanf(args, "delete %63s", name) == 1)
+		r = policy_set_rctl(z, name, NULL, &err);
+	else
+		r = zk_fail(&err, EINVAL, "malformed rctl request \"%s\"", args);
+	if (r < 0)
+		reply(c, "error %s", err.msg);
+	else
+		reply(c, "ok");
+}
+
 static void
 handle_request(zoneadmd *z, client *c, const char *line)
 {
@@ -452,13 +462,13 @@ handle_request(zoneadmd *z, client *c, const char *line)
 		c->kind = CLIENT_WAIT_REBOOT;
 		begin_shutdown(z, true, force, 60);
 	} else if (strcmp(line, "reload") == 0) {
-		zk_error err;
-		_cleanup_json_ json_t *cfg = NULL;
-		if (zk_store_load(&z->paths, z->uuid, &cfg, &err) < 0 ||
-		    zk_rctl_apply_all(z->cg, cfg, &err) < 0)
+		zk_error err = { 0 };
+		if (policy_reload(z, &err) < 0)
 			reply(c, "error %s", err.msg);
 		else
 			reply(c, "ok");
+	} else if (strncmp(line, "rctl ", 5) == 0) {
+		handle_rctl(z, c, line + 5);
 	} else if (strcmp(line, "console") == 0) {
 		c->kind = CLIENT_CONSOLE;
 		reply(c, "ok");
@@ -608,6 +618,7 @@ adopt(zoneadmd *z, zk_error *err)
 		attach_console(z, master);
 	watch(z, z->zone.pidfd);
 	zlog(z, "adopted zone %s (init pid %d)", z->uuid, (int)z->zone.pid);
+	start_policy(z);
 	return 0;
 }
 
@@ -640,22 +651,15 @@ take_singleton(zoneadmd *z, int *lock, zk_error *err)
 	return zk_pidfile_write(path, getpid(), err);
 }
 
-static void
+static void __attribute__((format(printf, 2, 3)))
 notify(int fd, const char *fmt, ...)
 {
 	if (fd < 0)
 		return;
-	char line[ZK_ERROR_MAX + 16];
 	va_list ap;
 	va_start(ap, fmt);
-	int n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
+	vsend_line(fd, fmt, ap);
 	va_end(ap);
-	if (n > (int)sizeof(line) - 2)
-		n = (int)sizeof(line) - 2;
-	line[n++] = '\n';
-	if (write(fd, line, (size_t)n) < 0) {
-		/* vmadm gave up waiting; the log has the story */
-	}
 }
 
 static int
@@ -720,6 +724,8 @@ run_loop(zoneadmd *z)
 				accept_client(z);
 			} else if (fd == z->zone.console) {
 				console_readable(z);
+			} else if (policy_on_fd(z, fd)) {
+				/* a controller's event or deadline */
 			} else if ((c = find_client(z, fd)) != NULL) {
 				client_readable(z, c);
 			}
@@ -731,8 +737,8 @@ int
 main(int argc, char *argv[])
 {
 	zoneadmd z = { .log_fd = -1, .epfd = -1, .sigfd = -1, .listen_fd = -1,
-	    .timer_fd = -1, .console_peer = -1, .zone = { .pidfd = -1,
-	    .console = -1 } };
+	    .timer_fd = -1, .console_peer = -1, .policy_timer_fd = -1,
+	    .zone = { .pidfd = -1, .console = -1 } };
 	int notify_fd = -1, opt;
 	bool adopting = false;
 	for (int i = 0; i < MAX_CLIENTS; i++)
@@ -779,6 +785,7 @@ main(int argc, char *argv[])
 	if (notify_fd >= 0)
 		close(notify_fd);
 	r = run_loop(&z);
+	policy_stop(&z, false);	/* a zone left running keeps its kstats */
 	zk_cgroup_free(z.cg);
 	return r;
 }
