@@ -567,6 +567,22 @@ zk_vm_update(const zk_paths *p, const char *uuid, const json_t *payload,
 }
 
 int
+zk_vm_live_rctls(const zk_paths *p, const char *uuid, json_t **props,
+    zk_error *err)
+{
+	int fd;
+	char detail[ZK_ERROR_MAX];
+	int r = zk_ctl_connect(p, uuid, &fd, err);
+	if (r < 0)
+		return r;
+	r = zk_ctl_call(fd, "rctl get", 5000, detail, sizeof(detail), err);
+	close(fd);
+	if (r < 0)
+		return r;
+	return zk_json_parse_object(detail, "zoneadmd's rctl values", props, err);
+}
+
+int
 zk_vm_console_connect(const zk_paths *p, const char *uuid, int *fd,
     zk_error *err)
 {

@@ -53,6 +53,13 @@ int zk_vm_describe(const zk_paths *p, const char *uuid, json_t **vm,
 /* Every zone, described, in uuid order. */
 int zk_vm_describe_all(const zk_paths *p, json_t **vms, zk_error *err);
 
+/*
+ * The resource-control properties in force in a running zone (its config
+ * plus prctl's live changes), as an object in manifest units.
+ */
+int zk_vm_live_rctls(const zk_paths *p, const char *uuid, json_t **props,
+    zk_error *err);
+
 /* Connect to the zone's zoneadmd for a console stream. */
 int zk_vm_console_connect(const zk_paths *p, const char *uuid, int *fd,
     zk_error *err);
