@@ -87,9 +87,13 @@ exit_code(int status)
 
 /* In the zone's pid namespace: drop to the zone's privileges and exec. */
 static void __attribute__((noreturn))
-exec_in_zone(const char *command, bool login)
+exec_in_zone(const zk_zone_entry *e, const char *command, bool login)
 {
 	zk_error err = { 0 };
+	if (zk_zone_entry_join(e, &err) < 0) {
+		fail(&err);
+		_exit(1);
+	}
 	char storage[ENV_MAX][128];
 	char *envp[ENV_MAX];
 	zk_zone_login_env(getenv("TERM"), envp, storage, ENV_MAX);
@@ -121,7 +125,7 @@ wait_exit_code(pid_t pid)
 
 /* A login on a pty of the zone's own devpts; the master goes to zlogin. */
 static pid_t
-spawn_pty_shell(int sock)
+spawn_pty_shell(const zk_zone_entry *e, int sock)
 {
 	int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
 	char slave[64];
@@ -143,35 +147,37 @@ spawn_pty_shell(int sock)
 		dup2(s, 2);
 		if (s > 2)
 			close(s);
-		exec_in_zone(NULL, true);
+		exec_in_zone(e, NULL, true);
 	}
 	close(master);
 	return pid;
 }
 
 /*
- * The helper enters the zone (cgroups and namespaces) and forks the zone
- * process, so zlogin itself never leaves the host: it only relays and
- * reports the exit status.  The zone process gets its own session, so it
- * has no controlling terminal on a host tty.
+ * The helper enters the zone's namespaces and forks the zone process,
+ * which alone joins the zone's cgroups: zlogin never leaves the host (it
+ * only relays and reports the exit status) and nothing of it is charged to
+ * the zone.  The zone process gets its own session, so it has no
+ * controlling terminal on a host tty.
  */
 static void __attribute__((noreturn))
 helper_main(const zk_paths *p, const char *uuid, const char *command,
     int sock)
 {
 	zk_error err = { 0 };
-	if (zk_zone_enter(p, uuid, &err) < 0) {
+	zk_zone_entry entry;
+	if (zk_zone_enter(p, uuid, &entry, &err) < 0) {
 		fail(&err);
 		_exit(1);
 	}
 	pid_t pid;
 	if (sock >= 0) {
-		pid = spawn_pty_shell(sock);
+		pid = spawn_pty_shell(&entry, sock);
 	} else {
 		pid = fork();
 		if (pid == 0) {
 			setsid();
-			exec_in_zone(command, false);
+			exec_in_zone(&entry, command, false);
 		}
 	}
 	if (pid < 0)

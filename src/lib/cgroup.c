@@ -525,11 +525,65 @@ zk_cgroup_create(zk_cgroup *cg, zk_error *err)
 }
 
 int
+zk_cg_add_procs(zk_cgroup_procs *procs, const char *dir, bool optional,
+    zk_error *err)
+{
+	char path[PATH_MAX];
+	if (procs->n == ZK_CG_PROCS_MAX)
+		return zk_fail(err, E2BIG, "too many hierarchies at %s", dir);
+	int fd = open(zk_cg_join(path, dir, "cgroup.procs"), O_WRONLY |
+	    O_CLOEXEC);
+	if (fd < 0)
+		return optional ? 0 : zk_fail_errno(err, errno, "cannot open %s",
+		    path);
+	procs->fd[procs->n] = fd;
+	procs->optional[procs->n++] = optional;
+	return 0;
+}
+
+int
+zk_cgroup_procs_open(zk_cgroup *cg, zk_cgroup_procs *procs, zk_error *err)
+{
+	procs->n = 0;
+	int r = cg->ops->open_procs(cg, procs, err);
+	if (r < 0)
+		zk_cgroup_procs_close(procs);
+	return r;
+}
+
+int
+zk_cgroup_procs_join(const zk_cgroup_procs *procs, pid_t pid, zk_error *err)
+{
+	char val[16];
+	int n = snprintf(val, sizeof(val), "%d", (int)pid);
+	for (size_t i = 0; i < procs->n; i++) {
+		if (pwrite(procs->fd[i], val, (size_t)n, 0) == n || procs->optional[i])
+			continue;
+		return zk_fail_errno(err, errno, "cannot move process %d into "
+		    "its cgroup", (int)pid);
+	}
+	return 0;
+}
+
+void
+zk_cgroup_procs_close(zk_cgroup_procs *procs)
+{
+	for (size_t i = 0; i < procs->n; i++)
+		close(procs->fd[i]);
+	procs->n = 0;
+}
+
+int
 zk_cgroup_attach(zk_cgroup *cg, pid_t pid, zk_error *err)
 {
 	if (pid <= 0)
 		return zk_fail(err, EINVAL, "invalid pid %d", (int)pid);
-	return cg->ops->attach(cg, pid, err);
+	zk_cgroup_procs procs;
+	int r = zk_cgroup_procs_open(cg, &procs, err);
+	if (r == 0)
+		r = zk_cgroup_procs_join(&procs, pid, err);
+	zk_cgroup_procs_close(&procs);
+	return r;
 }
 
 char *

@@ -53,6 +53,26 @@ int zk_cgroup_create(zk_cgroup *cg, zk_error *err);
 /* Move a process into the cgroup in every hierarchy. */
 int zk_cgroup_attach(zk_cgroup *cg, pid_t pid, zk_error *err);
 
+/*
+ * The cgroup.procs files of every hierarchy, opened now and written later:
+ * a process that has left the host's mount namespace (zlogin's child in a
+ * zone) can still join, and only it, not its parent, is charged to the
+ * zone.  Entries marked optional (a hybrid host's cgroup2 identity mount)
+ * may fail to take the write.
+ */
+#define ZK_CG_PROCS_MAX 12
+typedef struct zk_cgroup_procs {
+	size_t n;
+	int fd[ZK_CG_PROCS_MAX];
+	bool optional[ZK_CG_PROCS_MAX];
+} zk_cgroup_procs;
+int zk_cgroup_procs_open(zk_cgroup *cg, zk_cgroup_procs *procs,
+    zk_error *err);
+/* pid 0 moves the calling process. */
+int zk_cgroup_procs_join(const zk_cgroup_procs *procs, pid_t pid,
+    zk_error *err);
+void zk_cgroup_procs_close(zk_cgroup_procs *procs);
+
 /* The directory for hierarchy `controller` ("memory", "cpu", "pids"...) on
  * v1, or the single directory on v2 (controller ignored).  buf: PATH_MAX. */
 char *zk_cgroup_dir(const zk_cgroup *cg, const char *controller, char *buf);

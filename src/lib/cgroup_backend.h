@@ -51,7 +51,8 @@ struct zk_cgroup_ops {
 	/* Resolve the hierarchies under cg->root; nothing is created. */
 	int (*init)(zk_cgroup *cg, zk_error *err);
 	int (*create)(zk_cgroup *cg, zk_error *err);
-	int (*attach)(zk_cgroup *cg, pid_t pid, zk_error *err);
+	/* Open every hierarchy's cgroup.procs for writing (see cgroup.h). */
+	int (*open_procs)(zk_cgroup *cg, zk_cgroup_procs *procs, zk_error *err);
 	char *(*dir)(const zk_cgroup *cg, const char *controller, char *buf);
 	/* The directory whose cgroup.procs lists the zone's processes. */
 	char *(*procs_dir)(const zk_cgroup *cg, char *buf);
@@ -84,6 +85,9 @@ extern const zk_cgroup_ops zk_cgroup_v2_ops;
 char *zk_cg_join(char *buf, const char *base, const char *rel);
 
 bool zk_cg_has(const char *dir, const char *file);
+/* Open <dir>/cgroup.procs into procs; optional entries may be missing. */
+int zk_cg_add_procs(zk_cgroup_procs *procs, const char *dir, bool optional,
+    zk_error *err);
 int zk_cg_write(const char *dir, const char *file, const char *value,
     zk_error *err);
 int zk_cg_read(const char *dir, const char *file, char **out, zk_error *err);

@@ -185,22 +185,21 @@ v1_create(zk_cgroup *cg, zk_error *err)
 }
 
 static int
-v1_attach(zk_cgroup *cg, pid_t pid, zk_error *err)
+v1_open_procs(zk_cgroup *cg, zk_cgroup_procs *procs, zk_error *err)
 {
-	char dir[PATH_MAX], val[16];
-	snprintf(val, sizeof(val), "%d", (int)pid);
+	char dir[PATH_MAX];
 	for (size_t i = 0; i < cg->nhier; i++) {
 		if (!cg->hier[i].primary)
 			continue;
-		int r = zk_cg_write(zk_cg_join(dir, cg->hier[i].base, cg->rel),
-		    "cgroup.procs", val, err);
+		int r = zk_cg_add_procs(procs, zk_cg_join(dir, cg->hier[i].base,
+		    cg->rel), false, err);
 		if (r < 0)
 			return r;
 	}
-	zk_error ignored = { 0 };
+	/* The hybrid cgroup2 mount only gives the zone an identity. */
 	if (cg->unified[0] != '\0')
-		(void)zk_cg_write(zk_cg_join(dir, cg->unified, cg->rel),
-		    "cgroup.procs", val, &ignored);
+		return zk_cg_add_procs(procs, zk_cg_join(dir, cg->unified,
+		    cg->rel), true, err);
 	return 0;
 }
 
@@ -530,7 +529,7 @@ v1_load_stat(zk_cgroup *cg, zk_cgroup_loadstat *st, zk_error *err)
 const zk_cgroup_ops zk_cgroup_v1_ops = {
 	.init = v1_init,
 	.create = v1_create,
-	.attach = v1_attach,
+	.open_procs = v1_open_procs,
 	.dir = v1_dir,
 	.procs_dir = v1_procs_dir,
 	.set_memory = v1_set_memory,

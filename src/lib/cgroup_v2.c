@@ -93,11 +93,10 @@ v2_create(zk_cgroup *cg, zk_error *err)
 }
 
 static int
-v2_attach(zk_cgroup *cg, pid_t pid, zk_error *err)
+v2_open_procs(zk_cgroup *cg, zk_cgroup_procs *procs, zk_error *err)
 {
-	char dir[PATH_MAX], val[16];
-	snprintf(val, sizeof(val), "%d", (int)pid);
-	return zk_cg_write(zone_dir(cg, dir), "cgroup.procs", val, err);
+	char dir[PATH_MAX];
+	return zk_cg_add_procs(procs, zone_dir(cg, dir), false, err);
 }
 
 static int
@@ -330,7 +329,7 @@ v2_procs_dir(const zk_cgroup *cg, char *buf)
 const zk_cgroup_ops zk_cgroup_v2_ops = {
 	.init = v2_init,
 	.create = v2_create,
-	.attach = v2_attach,
+	.open_procs = v2_open_procs,
 	.dir = v2_dir,
 	.procs_dir = v2_procs_dir,
 	.set_memory = v2_set_memory,

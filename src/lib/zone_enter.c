@@ -22,7 +22,8 @@ zk_zone_init_pid(const zk_paths *p, const char *uuid, pid_t *pid,
 }
 
 int
-zk_zone_enter(const zk_paths *p, const char *uuid, zk_error *err)
+zk_zone_enter(const zk_paths *p, const char *uuid, zk_zone_entry *e,
+    zk_error *err)
 {
 	pid_t init;
 	int r = zk_zone_init_pid(p, uuid, &init, err);
@@ -31,17 +32,34 @@ zk_zone_enter(const zk_paths *p, const char *uuid, zk_error *err)
 	_cleanup_close_ int pidfd = zk_pidfd_open(init);
 	if (pidfd < 0)
 		return zk_fail_errno(err, -pidfd, "zone %s: pidfd_open", uuid);
-	/* Cgroups first: their files are only reachable from the host's
-	 * mount namespace, which we are about to leave. */
+	/* Cgroup files first: they are only reachable from the host's mount
+	 * namespace, which we are about to leave. */
 	_cleanup_cgroup_ zk_cgroup *cg = NULL;
 	if ((r = zk_cgroup_open(p->cgroup_root, p->cgroup_parent, uuid, &cg,
-	    err)) < 0 || (r = zk_cgroup_attach(cg, getpid(), err)) < 0)
+	    err)) < 0 || (r = zk_cgroup_procs_open(cg, &e->procs, err)) < 0)
 		return zk_error_prefix(err, "zone %s", uuid);
 	if (setns(pidfd, CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC |
-	    CLONE_NEWNET | CLONE_NEWCGROUP | CLONE_NEWPID) < 0)
+	    CLONE_NEWNET | CLONE_NEWPID) < 0) {
+		zk_cgroup_procs_close(&e->procs);
 		return zk_fail_errno(err, errno, "cannot enter zone %s", uuid);
-	if (chdir("/") < 0)
+	}
+	if (chdir("/") < 0) {
+		zk_cgroup_procs_close(&e->procs);
 		return zk_fail_errno(err, errno, "zone %s: chdir /", uuid);
+	}
+	e->pidfd = TAKE_FD(pidfd);
+	return 0;
+}
+
+int
+zk_zone_entry_join(const zk_zone_entry *e, zk_error *err)
+{
+	int r = zk_cgroup_procs_join(&e->procs, 0, err);
+	if (r < 0)
+		return r;
+	if (setns(e->pidfd, CLONE_NEWCGROUP) < 0)
+		return zk_fail_errno(err, errno, "cannot enter the zone's cgroup "
+		    "namespace");
 	return 0;
 }
 

@@ -6,6 +6,7 @@
 #define ZK_ZONE_ENTER_H
 
 #include <sys/types.h>
+#include "cgroup.h"
 #include "error.h"
 #include "paths.h"
 
@@ -14,11 +15,23 @@ int zk_zone_init_pid(const zk_paths *p, const char *uuid, pid_t *pid,
     zk_error *err);
 
 /*
- * Move the calling process into the zone: its cgroups, then its mount,
- * uts, ipc, net, cgroup and pid namespaces (the pid namespace applies to
- * children: fork next).  Root and cwd become the zone's "/".
+ * Entering happens in two steps.  zk_zone_enter (in a helper process)
+ * opens the zone's cgroup.procs files while the host's mount namespace is
+ * still visible, then joins the zone's mount, uts, ipc, net and pid
+ * namespaces (the pid namespace applies to children: fork next); root and
+ * cwd become the zone's "/".  zk_zone_entry_join (in the forked process
+ * that will exec in the zone) joins the zone's cgroups, then its cgroup
+ * namespace (cgroup v2 allows moves only inside one's namespace root).
+ * So only that process, never the helper, is charged to the zone.
  */
-int zk_zone_enter(const zk_paths *p, const char *uuid, zk_error *err);
+typedef struct zk_zone_entry {
+	int pidfd;		/* the zone's init */
+	zk_cgroup_procs procs;
+} zk_zone_entry;
+
+int zk_zone_enter(const zk_paths *p, const char *uuid, zk_zone_entry *e,
+    zk_error *err);
+int zk_zone_entry_join(const zk_zone_entry *e, zk_error *err);
 
 /* The environment zone logins start with; term may be NULL. */
 void zk_zone_login_env(const char *term, char *envp[], char storage[][128],
