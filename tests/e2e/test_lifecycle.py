@@ -218,3 +218,21 @@ def test_memory_cap_contains_a_hog(pool, image):
     usage = int(cgroup_file(pool, uuid, "memory", "memory.max_usage_in_bytes"))
     assert usage <= 64 * 1024 * 1024
     assert pool.get(uuid)["state"] == "running"
+
+
+def test_systemd_autoboot_unit_boots_autoboot_zones(pool, image):
+    """Run the unit's ExecStart the way systemd would, against this pool."""
+    unit = os.path.join(os.path.dirname(__file__), "..", "..", "dist", "systemd",
+                        "zonekit-autoboot.service")
+    exec_start = [l.split("=", 1)[1] for l in open(unit)
+                  if l.startswith("ExecStart=")][0]
+    on = pool.create(zone_payload(image, alias="on"))
+    off = pool.create(zone_payload(image, alias="off", autoboot=False))
+    pool.vmadm("stop", on, "-F", check=True)
+    pool.vmadm("update", on, "autoboot=true", check=True)   # as after a host reboot
+    bindir = os.path.dirname(cmd_path("vmadm"))
+    env = dict(pool.env, PATH=bindir + ":" + pool.env.get("PATH", ""))
+    import shlex
+    subprocess.run(shlex.split(exec_start), env=env, check=True, timeout=120)
+    assert pool.get(on)["state"] == "running"
+    assert pool.get(off)["state"] == "stopped"
