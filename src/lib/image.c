@@ -239,13 +239,6 @@ image_hidden(const zk_paths *p, const char *uuid, const char *suffix,
 	return buf;
 }
 
-char *
-zk_image_rootfs(const zk_paths *p, const char *uuid, char *buf)
-{
-	snprintf(buf, PATH_MAX, "%s/images/%s/root", p->root, uuid);
-	return buf;
-}
-
 /*
  * Install and delete of one image are serialised by an exclusive lock;
  * vmadm create holds it shared while it records a zone on the image

@@ -39,9 +39,6 @@ int zk_image_delete(const zk_paths *p, const char *uuid, zk_error *err);
 int zk_image_hold(const zk_paths *p, const char *uuid, int *fd,
     zk_error *err);
 
-/* <root>/images/<uuid>/root: the read-only lower layer for zones. */
-char *zk_image_rootfs(const zk_paths *p, const char *uuid, char *buf);
-
 /* sha1 of a file as 40 lower-case hex digits, and its size. */
 int zk_sha1_file(const char *path, char hex[41], uint64_t *size,
     zk_error *err);

@@ -78,6 +78,13 @@ zk_path_image(const zk_paths *p, const char *uuid, char *buf)
 }
 
 char *
+zk_path_image_root(const zk_paths *p, const char *uuid, char *buf)
+{
+	snprintf(buf, PATH_MAX, "%s/images/%s/root", p->root, uuid);
+	return buf;
+}
+
+char *
 zk_path_run(const zk_paths *p, const char *uuid, char *buf)
 {
 	snprintf(buf, PATH_MAX, "%s/%s", p->rundir, uuid);

@@ -32,6 +32,8 @@ char *zk_path_config(const zk_paths *p, const char *uuid, char *buf);
 char *zk_path_zone(const zk_paths *p, const char *uuid, char *buf);
 char *zk_path_images_dir(const zk_paths *p, char *buf);
 char *zk_path_image(const zk_paths *p, const char *uuid, char *buf);
+/* <root>/images/<uuid>/root: the read-only lower layer zones start from. */
+char *zk_path_image_root(const zk_paths *p, const char *uuid, char *buf);
 char *zk_path_run(const zk_paths *p, const char *uuid, char *buf);
 char *zk_path_run_file(const zk_paths *p, const char *uuid, const char *file,
     char *buf);

@@ -5,7 +5,6 @@
 #include <sys/stat.h>
 
 #include "fsutil.h"
-#include "image.h"
 
 static const char *const dataset_dirs[] = { "root", "delta", ".work",
     "cores", "logs" };
@@ -60,7 +59,7 @@ zk_dataset_layers(const zk_paths *p, const char *uuid, const char *image_uuid,
 {
 	char zonepath[PATH_MAX];
 	zk_path_zone(p, uuid, zonepath);
-	zk_image_rootfs(p, image_uuid, l->lower);
+	zk_path_image_root(p, image_uuid, l->lower);
 	snprintf(l->upper, sizeof(l->upper), "%s/delta", zonepath);
 	snprintf(l->work, sizeof(l->work), "%s/.work", zonepath);
 	snprintf(l->target, sizeof(l->target), "%s/root", zonepath);

@@ -304,7 +304,7 @@ start_locked(const zk_paths *p, const char *uuid, zk_error *err)
 		return ZK_ALREADY;
 	char image[PATH_MAX];
 	const char *image_uuid = zk_json_str(cfg, "image_uuid", "");
-	if (!zk_path_exists(zk_image_rootfs(p, image_uuid, image)))
+	if (!zk_path_exists(zk_path_image_root(p, image_uuid, image)))
 		return zk_fail(err, ENOENT, "image_uuid: image %s is not "
 		    "installed", image_uuid);
 	if ((r = spawn_zoneadmd(uuid, false, err)) < 0)
