@@ -152,7 +152,10 @@ zk_cpucaps_next_interval_ns(const zk_cpucaps *m, double used)
 {
 	bool idle = m->usage < ZK_CPUCAPS_IDLE_PCT &&
 	    used < ZK_CPUCAPS_IDLE_PCT && m->bursting == 0;
-	return idle ? ZK_CPUCAPS_IDLE_NS : ZK_CPUCAPS_BUSY_NS;
+	if (!idle)
+		return ZK_CPUCAPS_BUSY_NS;
+	bool limited = m->baseline != 0 && m->burst_limit != 0;
+	return limited ? ZK_CPUCAPS_IDLE_NS : ZK_CPUCAPS_QUIET_NS;
 }
 
 /* ---- the host ------------------------------------------------------------ */

@@ -27,6 +27,9 @@
 /* Sampling: while the zone is busy, and once it is idle (see below). */
 #define ZK_CPUCAPS_BUSY_NS 100000000ULL	/* 100 ms */
 #define ZK_CPUCAPS_IDLE_NS 1000000000ULL	/* 1 s */
+/* Idle and no burst limit to enforce: nothing can change the effective
+ * cap, so only the figures are kept, and they decay in closed form. */
+#define ZK_CPUCAPS_QUIET_NS 10000000000ULL	/* 10 s */
 /* Below this (percent of one CPU) a zone with no burst debt is idle. */
 #define ZK_CPUCAPS_IDLE_PCT 1.0
 
@@ -109,7 +112,9 @@ uint64_t zk_cpucaps_interval(uint64_t *carry_ns, uint64_t dt_ns,
     uint64_t cpu_ns, double *used);
 
 /* When to sample next: 100 ms, or 1 s while the zone is idle (usage and
- * the last interval's use near 0, no burst time to pay back). */
+ * the last interval's use near 0, no burst time to pay back), or 10 s
+ * while idle with no burst limit in force (no baseline, or unlimited burst
+ * time), where a late sample cannot let a burst overrun. */
 uint64_t zk_cpucaps_next_interval_ns(const zk_cpucaps *m, double used);
 
 /* Tick counts as the kstats report them: whole seconds. */

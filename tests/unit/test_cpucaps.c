@@ -140,6 +140,16 @@ test_next_interval(void **state)
 	assert_int_equal(zk_cpucaps_next_interval_ns(&m, 0.0), 100 * MS);
 	m.bursting = 0;
 	assert_int_equal(zk_cpucaps_next_interval_ns(&m, 0.5), 1000 * MS);
+	/* idle with nothing to enforce (unlimited burst time, or no
+	 * baseline): the slow pace */
+	zk_cpucaps unlimited = machine(150, 50, 0);
+	assert_int_equal(zk_cpucaps_next_interval_ns(&unlimited, 0.0),
+	    10000 * MS);
+	zk_cpucaps no_baseline = machine(150, 0, 3);
+	assert_int_equal(zk_cpucaps_next_interval_ns(&no_baseline, 0.0),
+	    10000 * MS);
+	assert_int_equal(zk_cpucaps_next_interval_ns(&no_baseline, 5.0),
+	    100 * MS);
 }
 
 /* ---- the state machine --------------------------------------------------- */
