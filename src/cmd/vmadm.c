@@ -110,16 +110,25 @@ read_payload(const char *file, json_t **out, int *exit_code)
 	return 0;
 }
 
-static int
-cmd_create(const zk_paths *p, int argc, char *argv[])
+/* The only option of create, validate and update: -f <file>. */
+static const char *
+file_option(int argc, char *argv[])
 {
 	const char *file = NULL;
-	int opt, code;
+	int opt;
 	while ((opt = getopt(argc, argv, "f:")) != -1) {
 		if (opt != 'f')
 			usage();
 		file = optarg;
 	}
+	return file;
+}
+
+static int
+cmd_create(const zk_paths *p, int argc, char *argv[])
+{
+	const char *file = file_option(argc, argv);
+	int code;
 	no_more_args(argc, argv);
 	zk_error err = { 0 };
 	zk_problems probs = { 0 };
@@ -141,13 +150,8 @@ cmd_validate(const zk_paths *p, int argc, char *argv[])
 		usage();
 	}
 	optind++;
-	const char *file = NULL;
-	int opt, code;
-	while ((opt = getopt(argc, argv, "f:")) != -1) {
-		if (opt != 'f')
-			usage();
-		file = optarg;
-	}
+	const char *file = file_option(argc, argv);
+	int code;
 	no_more_args(argc, argv);
 	zk_error err = { 0 };
 	zk_problems probs = { 0 };
@@ -359,13 +363,8 @@ cmd_lookup(const zk_paths *p, int argc, char *argv[])
 static int
 cmd_update(const zk_paths *p, int argc, char *argv[])
 {
-	const char *file = NULL;
-	int opt, code;
-	while ((opt = getopt(argc, argv, "f:")) != -1) {
-		if (opt != 'f')
-			usage();
-		file = optarg;
-	}
+	const char *file = file_option(argc, argv);
+	int code;
 	const char *uuid = uuid_arg(argc, argv, "update");
 	zk_error err = { 0 };
 	zk_problems probs = { 0 };

@@ -250,3 +250,20 @@ def cgroup_file(pool, uuid, controller, name):
     path = os.path.join(CGROUP_ROOT, controller, pool.cgroup_parent, uuid, name)
     with open(path) as f:
         return f.read().strip()
+
+
+def zone_kstat(pool, module, uuid):
+    """{stat: value} of a zone's kstat in `module` (memory_cap, zones, ...),
+    found by its zonename statistic, via `kstat -p`."""
+    p = pool.run("kstat", "-p", module)
+    assert p.returncode == 0, (p.stdout, p.stderr)
+    by_name = {}
+    for line in p.stdout.splitlines():
+        key, _, value = line.partition("\t")
+        _, inst, name, stat = key.split(":", 3)
+        if inst != "0":
+            by_name.setdefault((inst, name), {})[stat] = value
+    for stats in by_name.values():
+        if stats.get("zonename") == uuid:
+            return stats
+    raise AssertionError(f"no {module} kstat for zone {uuid}:\n{p.stdout}")

@@ -5,24 +5,14 @@ boot time come from the zone's cgroup and zoneadmd."""
 import re
 import time
 
-from conftest import cgroup_file, wait_for, zone_payload
+from conftest import cgroup_file, wait_for, zone_payload, zone_kstat
 
 ONE = 256                   # illumos avenrun fixed point: 256 = 1.0
 SPIN = "sh -c 'while :; do :; done' </dev/null >/dev/null 2>&1 &"
 
 
 def zones_kstat(pool, uuid):
-    """{stat: value} of the zone's zones kstat, via kstat -p."""
-    p = pool.run("kstat", "-p", "zones")
-    assert p.returncode == 0, (p.stdout, p.stderr)
-    stats = {}
-    for line in p.stdout.splitlines():
-        key, _, value = line.partition("\t")
-        module, inst, name, stat = key.split(":", 3)
-        if inst != "0" and name == uuid[:30]:
-            stats[stat] = value
-    assert stats.get("zonename") == uuid, p.stdout
-    return stats
+    return zone_kstat(pool, "zones", uuid)
 
 
 def test_busy_zone_load_rises_idle_zone_stays_low(pool, image):

@@ -7,7 +7,7 @@ import re
 import threading
 import time
 
-from conftest import CGROUP_ROOT, cgroup_file, wait_for, zone_payload
+from conftest import CGROUP_ROOT, cgroup_file, wait_for, zone_payload, zone_kstat
 
 MIB = 1024 * 1024
 CAP = 64 * MIB
@@ -21,17 +21,7 @@ HEADER = "%37s %8s %8s %6s %9s %5s" % (
 
 
 def memory_cap(pool, uuid):
-    """{stat: value} of the zone's memory_cap kstat, via kstat -p."""
-    p = pool.run("kstat", "-p", "memory_cap")
-    assert p.returncode == 0, (p.stdout, p.stderr)
-    stats = {}
-    for line in p.stdout.splitlines():
-        key, _, value = line.partition("\t")
-        module, inst, name, stat = key.split(":", 3)
-        if inst != "0" and name == uuid[:30]:
-            stats[stat] = value
-    assert stats.get("zonename") == uuid, p.stdout
-    return stats
+    return zone_kstat(pool, "memory_cap", uuid)
 
 
 def wait_stat(pool, uuid, stat, pred, timeout=10):
