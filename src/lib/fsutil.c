@@ -41,9 +41,9 @@ fsync_parent(const char *path)
 	return 0;
 }
 
-int
-zk_write_file_atomic(const char *path, const char *data, size_t len,
-    mode_t mode, zk_error *err)
+static int
+write_replace(const char *path, const char *data, size_t len, mode_t mode,
+    bool durable, zk_error *err)
 {
 	char tmp[PATH_MAX];
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >=
@@ -54,7 +54,7 @@ zk_write_file_atomic(const char *path, const char *data, size_t len,
 	if (fd < 0)
 		return zk_fail_errno(err, errno, "cannot create %s", tmp);
 	int r = write_all(fd, data, len);
-	if (r == 0 && fsync(fd) < 0)
+	if (r == 0 && durable && fsync(fd) < 0)
 		r = -errno;
 	if (r == 0 && rename(tmp, path) < 0)
 		r = -errno;
@@ -62,10 +62,24 @@ zk_write_file_atomic(const char *path, const char *data, size_t len,
 		unlink(tmp);
 		return zk_fail_errno(err, -r, "cannot write %s", path);
 	}
-	if ((r = fsync_parent(path)) < 0)
+	if (durable && (r = fsync_parent(path)) < 0)
 		return zk_fail_errno(err, -r, "cannot sync the directory of %s",
 		    path);
 	return 0;
+}
+
+int
+zk_write_file_atomic(const char *path, const char *data, size_t len,
+    mode_t mode, zk_error *err)
+{
+	return write_replace(path, data, len, mode, true, err);
+}
+
+int
+zk_write_file_replace(const char *path, const char *data, size_t len,
+    mode_t mode, zk_error *err)
+{
+	return write_replace(path, data, len, mode, false, err);
 }
 
 int

@@ -10,6 +10,13 @@
 /* Write a whole file atomically: tmp in the same dir, fsync, rename, fsync dir. */
 int zk_write_file_atomic(const char *path, const char *data, size_t len,
     mode_t mode, zk_error *err);
+/*
+ * Replace a file atomically (readers see the old or the new content) but
+ * without fsync: for run-time state that means nothing after a host
+ * reboot (pid files, zone state), where each fsync costs milliseconds.
+ */
+int zk_write_file_replace(const char *path, const char *data, size_t len,
+    mode_t mode, zk_error *err);
 /* Write (truncating) a small file such as a cgroup knob; no atomicity. */
 int zk_write_file(const char *path, const char *data, zk_error *err);
 /* Read a whole file into a NUL-terminated malloc'd buffer. */

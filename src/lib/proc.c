@@ -49,7 +49,7 @@ zk_pidfile_write(const char *path, pid_t pid, zk_error *err)
 		return zk_fail(err, ESRCH, "process %d vanished", (int)pid);
 	char line[64];
 	int n = snprintf(line, sizeof(line), "%d %" PRIu64 "\n", (int)pid, start);
-	return zk_write_file_atomic(path, line, (size_t)n, 0600, err);
+	return zk_write_file_replace(path, line, (size_t)n, 0600, err);
 }
 
 int

@@ -77,7 +77,7 @@ write_run_file(const zoneadmd *z, const char *name, const char *text)
 	char path[PATH_MAX];
 	zk_error err;
 	snprintf(path, sizeof(path), "%s/%s", z->run, name);
-	int r = zk_write_file_atomic(path, text, strlen(text), 0600, &err);
+	int r = zk_write_file_replace(path, text, strlen(text), 0600, &err);
 	if (r < 0)
 		zlog(z, "%s", err.msg);
 	return r;
@@ -195,7 +195,7 @@ alloc_zoneid(zoneadmd *z, zk_error *err)
 	char line[16];
 	snprintf(line, sizeof(line), "%d\n", id);
 	snprintf(path, sizeof(path), "%s/zoneid", z->run);
-	int r = zk_write_file_atomic(path, line, strlen(line), 0600, err);
+	int r = zk_write_file_replace(path, line, strlen(line), 0600, err);
 	if (r == 0)
 		z->zoneid = id;
 	return r;
