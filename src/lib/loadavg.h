@@ -17,6 +17,7 @@
 #ifndef ZK_LOADAVG_H
 #define ZK_LOADAVG_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define ZK_LOAD_FSHIFT		11	/* Linux avenrun: 2048 = 1.0 */
@@ -104,22 +105,26 @@ zk_loadavg_scaled(uint64_t avg, unsigned shift)
 
 /*
  * The next sampling interval.  A zone that used less than 1 % of a CPU
- * (on-CPU plus waiting) in the last interval backs off 1 s -> 5 s -> 10 s;
- * any activity brings it back to 1 s.  Folding stays exact when backed
- * off: the interval's CPU time is measured whole, whatever its length.
+ * (on-CPU plus waiting) in the last interval backs off 1 s -> 5 s -> 10 s
+ * -> 30 s -> 60 s; any activity brings it back to 1 s.  Folding stays
+ * exact when backed off: the interval's CPU time is measured whole,
+ * whatever its length, so a thousand idle zones cost a wake-up a minute
+ * each.
  */
 #define ZK_LOAD_INTERVAL_MIN	(1 * ZK_LOAD_NSEC)
-#define ZK_LOAD_INTERVAL_MID	(5 * ZK_LOAD_NSEC)
-#define ZK_LOAD_INTERVAL_MAX	(10 * ZK_LOAD_NSEC)
+#define ZK_LOAD_INTERVAL_MAX	(60 * ZK_LOAD_NSEC)
 #define ZK_LOAD_IDLE		(ZK_LOAD_ONE / 100)
 
 static inline uint64_t
 zk_loadavg_next_interval(uint64_t cur_ns, uint64_t active)
 {
+	static const uint64_t ladder[] = { 5, 10, 30, 60 };
 	if (active >= ZK_LOAD_IDLE)
 		return ZK_LOAD_INTERVAL_MIN;
-	return cur_ns < ZK_LOAD_INTERVAL_MID ? ZK_LOAD_INTERVAL_MID :
-	    ZK_LOAD_INTERVAL_MAX;
+	for (size_t i = 0; i < sizeof(ladder) / sizeof(ladder[0]); i++)
+		if (cur_ns < ladder[i] * ZK_LOAD_NSEC)
+			return ladder[i] * ZK_LOAD_NSEC;
+	return ZK_LOAD_INTERVAL_MAX;
 }
 
 #endif

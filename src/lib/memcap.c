@@ -25,7 +25,7 @@
 #include "controller.h"
 
 #define FAST_NS	(250ULL * 1000000ULL)	/* at or near the cap: 4 Hz */
-#define SLOW_NS	(10ULL * 1000000000ULL)	/* under it: rss freshness only */
+#define SLOW_NS	(30ULL * 1000000000ULL)	/* under it: rss freshness only */
 #define NOEVENT_NS (1000ULL * 1000000ULL)	/* capped, events unavailable */
 
 enum {

@@ -526,7 +526,7 @@ test_backoff_matches_one_second_steps(void **state)
 	zk_loadavg coarse = fine;
 	for (int s = 0; s < 100; s++)
 		zk_loadavg_fold(&fine, 0, SEC);
-	/* the controller's ladder: 1 s, then 5 s, then 10 s */
+	/* the controller's ladder: 1 s, then 5, 10, 30 and 60 s */
 	uint64_t iv = ZK_LOAD_INTERVAL_MIN, elapsed = 0;
 	while (elapsed < 100 * SEC) {
 		uint64_t step = iv;
@@ -563,7 +563,11 @@ test_interval_ladder(void **state)
 	iv = zk_loadavg_next_interval(iv, idle);
 	assert_int_equal(iv, 10 * SEC);
 	iv = zk_loadavg_next_interval(iv, idle);
-	assert_int_equal(iv, 10 * SEC);
+	assert_int_equal(iv, 30 * SEC);
+	iv = zk_loadavg_next_interval(iv, idle);
+	assert_int_equal(iv, 60 * SEC);
+	iv = zk_loadavg_next_interval(iv, idle);
+	assert_int_equal(iv, 60 * SEC);
 	iv = zk_loadavg_next_interval(iv, busy);
 	assert_int_equal(iv, SEC);
 	assert_int_equal(zk_loadavg_next_interval(SEC, ZK_LOAD_IDLE), SEC);
