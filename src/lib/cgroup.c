@@ -70,6 +70,22 @@ zk_cg_write(const char *dir, const char *file, const char *value,
 }
 
 int
+zk_cg_set_frozen(const char *dir, const char *file, const char *on,
+    const char *off, bool frozen, int timeout_ms,
+    int (*wait)(const char *dir, int timeout_ms, zk_error *err),
+    zk_error *err)
+{
+	int r = zk_cg_write(dir, file, frozen ? on : off, err);
+	if (r < 0 || !frozen)
+		return r;
+	if ((r = wait(dir, timeout_ms, err)) < 0) {
+		zk_error ignored = { 0 };
+		(void)zk_cg_write(dir, file, off, &ignored);
+	}
+	return r;
+}
+
+int
 zk_cg_read(const char *dir, const char *file, char **out, zk_error *err)
 {
 	char path[PATH_MAX];

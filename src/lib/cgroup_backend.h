@@ -85,6 +85,15 @@ extern const zk_cgroup_ops zk_cgroup_v2_ops;
 char *zk_cg_join(char *buf, const char *base, const char *rel);
 
 bool zk_cg_has(const char *dir, const char *file);
+/*
+ * Write `on` or `off` to <dir>/<file>; when freezing, wait with `wait`
+ * and thaw again if it times out: half-frozen helps nobody.
+ */
+int zk_cg_set_frozen(const char *dir, const char *file, const char *on,
+    const char *off, bool frozen, int timeout_ms,
+    int (*wait)(const char *dir, int timeout_ms, zk_error *err),
+    zk_error *err);
+
 /* Open <dir>/cgroup.procs into procs; optional entries may be missing. */
 int zk_cg_add_procs(zk_cgroup_procs *procs, const char *dir, bool optional,
     zk_error *err);

@@ -321,16 +321,8 @@ v1_freeze(zk_cgroup *cg, bool frozen, int timeout_ms, zk_error *err)
 	int r = need_dir(cg, "freezer", dir, err);
 	if (r < 0)
 		return r;
-	r = zk_cg_write(dir, "freezer.state", frozen ? "FROZEN" : "THAWED",
-	    err);
-	if (r < 0 || !frozen)
-		return r;
-	if ((r = wait_frozen(dir, timeout_ms, err)) < 0) {
-		/* Half-frozen helps nobody: leave it running. */
-		zk_error ignored = { 0 };
-		(void)zk_cg_write(dir, "freezer.state", "THAWED", &ignored);
-	}
-	return r;
+	return zk_cg_set_frozen(dir, "freezer.state", "FROZEN", "THAWED",
+	    frozen, timeout_ms, wait_frozen, err);
 }
 
 static int

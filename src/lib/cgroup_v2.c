@@ -171,15 +171,8 @@ v2_freeze(zk_cgroup *cg, bool frozen, int timeout_ms, zk_error *err)
 	if (!zk_cg_has(dir, "cgroup.freeze"))
 		return zk_fail(err, EOPNOTSUPP, "%s: no cgroup.freeze (kernel "
 		    "older than 5.2, or cgroup missing)", dir);
-	int r = zk_cg_write(dir, "cgroup.freeze", frozen ? "1" : "0", err);
-	if (r < 0 || !frozen)
-		return r;
-	if ((r = wait_frozen(dir, timeout_ms, err)) < 0) {
-		/* Half-frozen helps nobody: leave it running. */
-		zk_error ignored = { 0 };
-		(void)zk_cg_write(dir, "cgroup.freeze", "0", &ignored);
-	}
-	return r;
+	return zk_cg_set_frozen(dir, "cgroup.freeze", "1", "0", frozen,
+	    timeout_ms, wait_frozen, err);
 }
 
 static int
