@@ -125,7 +125,7 @@ wait_exit_code(pid_t pid)
 
 /* A login on a pty of the zone's own devpts; the master goes to zlogin. */
 static pid_t
-spawn_pty_shell(const zk_zone_entry *e, int sock)
+spawn_pty_shell(zk_zone_entry *e, int sock)
 {
 	int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
 	char slave[64];
@@ -136,7 +136,7 @@ spawn_pty_shell(const zk_zone_entry *e, int sock)
 		    strerror(errno));
 		return -1;
 	}
-	pid_t pid = fork();
+	pid_t pid = zk_zone_entry_fork(e);
 	if (pid == 0) {
 		setsid();
 		int s = open(slave, O_RDWR);
@@ -174,7 +174,7 @@ helper_main(const zk_paths *p, const char *uuid, const char *command,
 	if (sock >= 0) {
 		pid = spawn_pty_shell(&entry, sock);
 	} else {
-		pid = fork();
+		pid = zk_zone_entry_fork(&entry);
 		if (pid == 0) {
 			setsid();
 			exec_in_zone(&entry, command, false);

@@ -36,11 +36,17 @@ zk_cg_now_ms(void)
 }
 
 void
-zk_cg_sleep_ms(int ms)
+zk_cg_sleep_us(long us)
 {
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
+	struct timespec ts = { us / 1000000, (us % 1000000) * 1000 };
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
+}
+
+void
+zk_cg_sleep_ms(int ms)
+{
+	zk_cg_sleep_us((long)ms * 1000);
 }
 
 char *
@@ -541,26 +547,36 @@ zk_cgroup_create(zk_cgroup *cg, zk_error *err)
 }
 
 int
-zk_cg_add_procs(zk_cgroup_procs *procs, const char *dir, bool optional,
-    zk_error *err)
+zk_cg_add_procs(zk_cgroup_procs *procs, const char *dir, const char *file,
+    unsigned how, zk_error *err)
 {
 	char path[PATH_MAX];
+	bool optional = (how & ZK_CG_ADD_OPTIONAL) != 0;
 	if (procs->n == ZK_CG_PROCS_MAX)
 		return zk_fail(err, E2BIG, "too many hierarchies at %s", dir);
-	int fd = open(zk_cg_join(path, dir, "cgroup.procs"), O_WRONLY |
-	    O_CLOEXEC);
+	int fd = open(zk_cg_join(path, dir, file), O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return optional ? 0 : zk_fail_errno(err, errno, "cannot open %s",
 		    path);
 	procs->fd[procs->n] = fd;
-	procs->optional[procs->n++] = optional;
+	procs->optional[procs->n] = optional;
+	procs->cgroup2[procs->n++] = (how & ZK_CG_ADD_CGROUP2) != 0;
+	if (!procs->self || !(how & ZK_CG_ADD_CGROUP2) || procs->dir_fd >= 0)
+		return 0;
+	procs->dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (procs->dir_fd < 0 && !optional)
+		return zk_fail_errno(err, errno, "cannot open %s", dir);
 	return 0;
 }
 
 int
-zk_cgroup_procs_open(zk_cgroup *cg, zk_cgroup_procs *procs, zk_error *err)
+zk_cgroup_procs_open(zk_cgroup *cg, zk_cgroup_procs *procs, unsigned flags,
+    zk_error *err)
 {
 	procs->n = 0;
+	procs->self = (flags & ZK_CG_JOIN_SELF) != 0;
+	procs->dir_fd = -1;
+	procs->born_inside = false;
 	int r = cg->ops->open_procs(cg, procs, err);
 	if (r < 0)
 		zk_cgroup_procs_close(procs);
@@ -572,8 +588,13 @@ zk_cgroup_procs_join(const zk_cgroup_procs *procs, pid_t pid, zk_error *err)
 {
 	char val[16];
 	int n = snprintf(val, sizeof(val), "%d", (int)pid);
+	if (procs->self && pid != 0)
+		return zk_fail(err, EINVAL, "cgroup files opened for a process "
+		    "joining by itself cannot move process %d", (int)pid);
 	for (size_t i = 0; i < procs->n; i++) {
-		if (pwrite(procs->fd[i], val, (size_t)n, 0) == n || procs->optional[i])
+		if ((procs->cgroup2[i] && procs->born_inside) ||
+		    pwrite(procs->fd[i], val, (size_t)n, 0) == n ||
+		    procs->optional[i])
 			continue;
 		return zk_fail_errno(err, errno, "cannot move process %d into "
 		    "its cgroup", (int)pid);
@@ -587,6 +608,9 @@ zk_cgroup_procs_close(zk_cgroup_procs *procs)
 	for (size_t i = 0; i < procs->n; i++)
 		close(procs->fd[i]);
 	procs->n = 0;
+	if (procs->dir_fd >= 0)
+		close(procs->dir_fd);
+	procs->dir_fd = -1;
 }
 
 int
@@ -595,7 +619,7 @@ zk_cgroup_attach(zk_cgroup *cg, pid_t pid, zk_error *err)
 	if (pid <= 0)
 		return zk_fail(err, EINVAL, "invalid pid %d", (int)pid);
 	zk_cgroup_procs procs;
-	int r = zk_cgroup_procs_open(cg, &procs, err);
+	int r = zk_cgroup_procs_open(cg, &procs, 0, err);
 	if (r == 0)
 		r = zk_cgroup_procs_join(&procs, pid, err);
 	zk_cgroup_procs_close(&procs);
@@ -790,6 +814,9 @@ zk_cgroup_kill_all(zk_cgroup *cg, int timeout_ms, zk_error *err)
 {
 	int64_t deadline = zk_cg_now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
 	int64_t next_round = 0;
+	/* SIGKILLed tasks usually leave within a fraction of a millisecond:
+	 * look again soon, then back off to KILL_POLL_MS. */
+	long poll_us = 200;
 	for (;;) {
 		_cleanup_free_ pid_t *pids = NULL;
 		size_t n = 0;
@@ -817,6 +844,8 @@ zk_cgroup_kill_all(zk_cgroup *cg, int timeout_ms, zk_error *err)
 				return r;
 			next_round = now + KILL_RETRY_MS;
 		}
-		zk_cg_sleep_ms(KILL_POLL_MS);
+		zk_cg_sleep_us(poll_us);
+		if (poll_us < KILL_POLL_MS * 1000L)
+			poll_us *= 2;
 	}
 }

@@ -59,15 +59,30 @@ int zk_cgroup_attach(zk_cgroup *cg, pid_t pid, zk_error *err);
  * zone) can still join, and only it, not its parent, is charged to the
  * zone.  Entries marked optional (a hybrid host's cgroup2 identity mount)
  * may fail to take the write.
+ *
+ * Moving a process into a cgroup from outside write-locks the kernel's
+ * global cgroup_threadgroup_rwsem, which waits for an RCU grace period
+ * (6-16 ms measured here, on every zone boot and zlogin).  With
+ * ZK_CG_JOIN_SELF the files are opened for a process being created, which
+ * joins without that lock: it is born inside the cgroup2 directory
+ * (dir_fd, for zk_clone), and being single-threaded it moves itself into
+ * each v1 hierarchy by writing 0 to `tasks`.  Such a set may only be
+ * joined with pid 0, by that process.
  */
 #define ZK_CG_PROCS_MAX 12
+#define ZK_CG_JOIN_SELF 0x1u
 typedef struct zk_cgroup_procs {
 	size_t n;
 	int fd[ZK_CG_PROCS_MAX];
 	bool optional[ZK_CG_PROCS_MAX];
+	bool cgroup2[ZK_CG_PROCS_MAX];	/* needless once born inside */
+	bool self;		/* opened with ZK_CG_JOIN_SELF */
+	int dir_fd;		/* the cgroup2 directory (JOIN_SELF), or -1 */
+	bool born_inside;	/* set by the caller once zk_clone put the
+				 * process in dir_fd */
 } zk_cgroup_procs;
 int zk_cgroup_procs_open(zk_cgroup *cg, zk_cgroup_procs *procs,
-    zk_error *err);
+    unsigned flags, zk_error *err);
 /* pid 0 moves the calling process. */
 int zk_cgroup_procs_join(const zk_cgroup_procs *procs, pid_t pid,
     zk_error *err);

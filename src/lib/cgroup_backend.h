@@ -94,9 +94,16 @@ int zk_cg_set_frozen(const char *dir, const char *file, const char *on,
     int (*wait)(const char *dir, int timeout_ms, zk_error *err),
     zk_error *err);
 
-/* Open <dir>/cgroup.procs into procs; optional entries may be missing. */
-int zk_cg_add_procs(zk_cgroup_procs *procs, const char *dir, bool optional,
-    zk_error *err);
+/*
+ * Open <dir>/<file> (cgroup.procs, or v1 `tasks` for a set opened with
+ * ZK_CG_JOIN_SELF) into procs.  ZK_CG_ADD_OPTIONAL entries may be missing;
+ * ZK_CG_ADD_CGROUP2 marks a cgroup2 directory, which a JOIN_SELF set also
+ * keeps open for CLONE_INTO_CGROUP.
+ */
+#define ZK_CG_ADD_OPTIONAL 0x1u
+#define ZK_CG_ADD_CGROUP2 0x2u
+int zk_cg_add_procs(zk_cgroup_procs *procs, const char *dir, const char *file,
+    unsigned how, zk_error *err);
 int zk_cg_write(const char *dir, const char *file, const char *value,
     zk_error *err);
 int zk_cg_read(const char *dir, const char *file, char **out, zk_error *err);
@@ -145,5 +152,6 @@ int zk_cg_read_procs(const char *dir, pid_t **pids, size_t *n,
 
 int64_t zk_cg_now_ms(void);
 void zk_cg_sleep_ms(int ms);
+void zk_cg_sleep_us(long us);
 
 #endif

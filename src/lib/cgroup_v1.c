@@ -188,18 +188,22 @@ static int
 v1_open_procs(zk_cgroup *cg, zk_cgroup_procs *procs, zk_error *err)
 {
 	char dir[PATH_MAX];
+	/* A single-threaded process moving itself through `tasks` takes no
+	 * global lock (cgroup.h). */
+	const char *file = procs->self ? "tasks" : "cgroup.procs";
 	for (size_t i = 0; i < cg->nhier; i++) {
 		if (!cg->hier[i].primary)
 			continue;
 		int r = zk_cg_add_procs(procs, zk_cg_join(dir, cg->hier[i].base,
-		    cg->rel), false, err);
+		    cg->rel), file, 0, err);
 		if (r < 0)
 			return r;
 	}
 	/* The hybrid cgroup2 mount only gives the zone an identity. */
 	if (cg->unified[0] != '\0')
 		return zk_cg_add_procs(procs, zk_cg_join(dir, cg->unified,
-		    cg->rel), true, err);
+		    cg->rel), "cgroup.procs", ZK_CG_ADD_OPTIONAL |
+		    ZK_CG_ADD_CGROUP2, err);
 	return 0;
 }
 

@@ -96,7 +96,8 @@ static int
 v2_open_procs(zk_cgroup *cg, zk_cgroup_procs *procs, zk_error *err)
 {
 	char dir[PATH_MAX];
-	return zk_cg_add_procs(procs, zone_dir(cg, dir), false, err);
+	return zk_cg_add_procs(procs, zone_dir(cg, dir), "cgroup.procs",
+	    ZK_CG_ADD_CGROUP2, err);
 }
 
 static int

@@ -1,6 +1,7 @@
 #include "proc.h"
 
 #include <errno.h>
+#include <linux/sched.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -73,6 +74,38 @@ zk_pidfd_open(pid_t pid)
 {
 	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
 	return fd < 0 ? -errno : fd;
+}
+
+pid_t
+zk_clone(uint64_t flags, int *pidfd, int cgroup_fd, bool *into)
+{
+	struct clone_args args;
+	memset(&args, 0, sizeof(args));
+	args.flags = flags;
+	args.pidfd = (uint64_t)(uintptr_t)pidfd;
+	args.exit_signal = SIGCHLD;
+	*into = false;
+	if (cgroup_fd >= 0) {
+		args.flags |= CLONE_INTO_CGROUP;
+		args.cgroup = (uint64_t)cgroup_fd;
+		pid_t pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+		if (pid >= 0) {
+			*into = true;
+			return pid;
+		}
+		if (errno == ENOSYS)
+			goto no_clone3;
+		args.flags &= ~(uint64_t)CLONE_INTO_CGROUP;
+		args.cgroup = 0;
+	}
+	pid_t pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+	if (pid >= 0 || errno != ENOSYS)
+		return pid;
+no_clone3:
+	/* clone(2) without a stack is fork-like, and CLONE_PIDFD puts the
+	 * pidfd where the parent tid would go (x86-64 argument order). */
+	return (pid_t)syscall(SYS_clone, (unsigned long)flags | SIGCHLD, NULL,
+	    pidfd, NULL, 0UL);
 }
 
 int

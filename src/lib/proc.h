@@ -20,6 +20,15 @@ int zk_pidfile_write(const char *path, pid_t pid, zk_error *err);
 int zk_pidfile_read_live(const char *path, pid_t *pid);
 
 int zk_pidfd_open(pid_t pid);
+
+/*
+ * fork() with clone flags (namespaces; CLONE_PIDFD fills *pidfd) and, when
+ * cgroup_fd >= 0, birth inside that cgroup2 directory (CLONE_INTO_CGROUP),
+ * which costs no migration later.  *into tells whether that happened:
+ * kernels before 5.7 refuse the flag, and where clone3 is missing (some
+ * sandboxes, valgrind) clone(2) is used without it.  Returns like fork().
+ */
+pid_t zk_clone(uint64_t flags, int *pidfd, int cgroup_fd, bool *into);
 int zk_pidfd_send_signal(int pidfd, int sig);
 
 /* Send one fd over a unix socket with a one-byte tag. */

@@ -36,7 +36,8 @@ zk_zone_enter(const zk_paths *p, const char *uuid, zk_zone_entry *e,
 	 * namespace, which we are about to leave. */
 	_cleanup_cgroup_ zk_cgroup *cg = NULL;
 	if ((r = zk_cgroup_open(p->cgroup_root, p->cgroup_parent, uuid, &cg,
-	    err)) < 0 || (r = zk_cgroup_procs_open(cg, &e->procs, err)) < 0)
+	    err)) < 0 || (r = zk_cgroup_procs_open(cg, &e->procs, ZK_CG_JOIN_SELF,
+	    err)) < 0)
 		return zk_error_prefix(err, "zone %s", uuid);
 	if (setns(pidfd, CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC |
 	    CLONE_NEWNET | CLONE_NEWPID) < 0) {
@@ -49,6 +50,12 @@ zk_zone_enter(const zk_paths *p, const char *uuid, zk_zone_entry *e,
 	}
 	e->pidfd = TAKE_FD(pidfd);
 	return 0;
+}
+
+pid_t
+zk_zone_entry_fork(zk_zone_entry *e)
+{
+	return zk_clone(0, NULL, e->procs.dir_fd, &e->procs.born_inside);
 }
 
 int

@@ -23,6 +23,10 @@ int zk_zone_init_pid(const zk_paths *p, const char *uuid, pid_t *pid,
  * that will exec in the zone) joins the zone's cgroups, then its cgroup
  * namespace (cgroup v2 allows moves only inside one's namespace root).
  * So only that process, never the helper, is charged to the zone.
+ * zk_zone_entry_fork creates that process, inside the zone's cgroup2
+ * directory where the kernel allows (cgroup.h: joining from outside waits
+ * for an RCU grace period).  Being a raw clone, its child must only set
+ * itself up and exec or _exit (glibc's fork handlers did not run).
  */
 typedef struct zk_zone_entry {
 	int pidfd;		/* the zone's init */
@@ -31,6 +35,7 @@ typedef struct zk_zone_entry {
 
 int zk_zone_enter(const zk_paths *p, const char *uuid, zk_zone_entry *e,
     zk_error *err);
+pid_t zk_zone_entry_fork(zk_zone_entry *e);
 int zk_zone_entry_join(const zk_zone_entry *e, zk_error *err);
 
 /* The environment zone logins start with; term may be NULL. */

@@ -393,12 +393,14 @@ build_zone(const zk_zone_spec *s, int sock, zk_error *err)
 }
 
 static void __attribute__((noreturn))
-child_main(const zk_zone_spec *s, int sock)
+child_main(const zk_zone_spec *s, const zk_cgroup_procs *procs, int sock)
 {
 	zk_error err = { 0 };
 	char go;
-	/* The parent moves us into the zone's cgroups before we go on, so the
-	 * cgroup namespace is rooted at the zone's own cgroup. */
+	/* Joined before the cgroup namespace is made in build_zone, so that
+	 * it is rooted at the zone's own cgroup. */
+	if (zk_cgroup_procs_join(procs, 0, &err) < 0)
+		child_fail(sock, &err);
 	if (read(sock, &go, 1) != 1 || go != MSG_GO)
 		_exit(126);
 	if (build_zone(s, sock, &err) < 0)
@@ -411,25 +413,6 @@ child_main(const zk_zone_spec *s, int sock)
 	execve(s->init_name, argv, envp);
 	zk_fail_errno(&err, errno, "cannot execute init_name %s", s->init_name);
 	child_fail(sock, &err);
-}
-
-static pid_t
-clone_zone(int *pidfd)
-{
-	struct clone_args args;
-	memset(&args, 0, sizeof(args));
-	args.flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC |
-	    CLONE_NEWNET | CLONE_PIDFD;
-	args.pidfd = (uint64_t)(uintptr_t)pidfd;
-	args.exit_signal = SIGCHLD;
-	pid_t pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
-	if (pid >= 0 || errno != ENOSYS)
-		return pid;
-	/* clone3 is missing under some sandboxes and valgrind; clone(2)
-	 * without a stack is fork-like, and CLONE_PIDFD puts the pidfd where
-	 * the parent tid would go (x86-64 argument order). */
-	return (pid_t)syscall(SYS_clone, (unsigned long)args.flags | SIGCHLD,
-	    NULL, pidfd, NULL, 0UL);
 }
 
 /* Read the child's reports until exec closes its end of the socket. */
@@ -457,33 +440,48 @@ await_exec(int sock, zk_zone_proc *out, zk_error *err)
 	}
 }
 
+/*
+ * The child joins its cgroups itself (cgroup.h: no global lock, no RCU
+ * grace period); the parent only releases it once the host side of the
+ * zone is ready.
+ */
 int
 zk_zone_boot(const zk_zone_spec *s, zk_cgroup *cg, zk_zone_proc *out,
     zk_error *err)
 {
 	int sv[2];
+	zk_cgroup_procs procs;
+	int r = zk_cgroup_procs_open(cg, &procs, ZK_CG_JOIN_SELF, err);
+	if (r < 0)
+		return zk_error_prefix(err, "zone %s", s->uuid);
 	/* SOCK_STREAM would merge the error tag and text with the fd message;
 	 * SEQPACKET keeps each report whole. */
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		zk_cgroup_procs_close(&procs);
 		return zk_fail_errno(err, errno, "socketpair");
+	}
 	_cleanup_close_ int parent_end = sv[0];
 	int pidfd = -1;
-	pid_t pid = clone_zone(&pidfd);
-	if (pid < 0) {
-		close(sv[1]);
-		return zk_fail_errno(err, errno, "cannot create the zone's "
-		    "namespaces");
-	}
+	pid_t pid = zk_clone(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS |
+	    CLONE_NEWIPC | CLONE_NEWNET | CLONE_PIDFD, &pidfd, procs.dir_fd,
+	    &procs.born_inside);
 	if (pid == 0) {
 		close(sv[0]);
-		child_main(s, sv[1]);
+		child_main(s, &procs, sv[1]);
 	}
 	close(sv[1]);
+	zk_cgroup_procs_close(&procs);
+	if (pid < 0)
+		return zk_fail_errno(err, errno, "cannot create the zone's "
+		    "namespaces");
 	out->pid = pid;
 	out->pidfd = pidfd;
 	out->console = -1;
-	int r = zk_cgroup_attach(cg, pid, err);
-	if (r == 0 && write(parent_end, (char[]){ MSG_GO }, 1) != 1)
+	/* A child that failed to join has already reported why and gone:
+	 * await_exec reads that instead of a broken pipe. */
+	r = 0;
+	if (send(parent_end, (char[]){ MSG_GO }, 1, MSG_NOSIGNAL) != 1 &&
+	    errno != EPIPE)
 		r = zk_fail_errno(err, errno, "cannot release the zone's init");
 	if (r == 0)
 		r = await_exec(parent_end, out, err);

@@ -44,7 +44,7 @@ zone_ctx(const zoneadmd *z, size_t ks_base)
 	zk_zone_ctx c = {
 		.cg = z->cg, .cfg = z->effective, .zoneid = z->zoneid,
 		.zonename = z->uuid, .init_pid = z->zone.pid,
-		.boot_time = boot_time_of(z->zone.pid), .kstats = z->kstats,
+		.boot_time = z->boot_time, .kstats = z->kstats,
 		.ks_base = ks_base, .now_ns = zk_now_ns(),
 	};
 	return c;
@@ -174,6 +174,8 @@ policy_start(zoneadmd *z, zk_error *err)
 		return r;
 	if (z->overrides == NULL)
 		z->overrides = json_object();
+	/* Once per boot: controllers ask for it on every wake-up. */
+	z->boot_time = boot_time_of(z->zone.pid);
 	set_effective(z, stored);
 	size_t n;
 	const zk_controller_ops *const *ops = zk_controllers(&n);

@@ -383,16 +383,6 @@ on_init_exit(zoneadmd *z)
 	return true;
 }
 
-static void
-force_kill(zoneadmd *z)
-{
-	zk_error err;
-	zlog(z, "killing every process of zone %s", z->uuid);
-	if (zk_cgroup_kill_all(z->cg, KILL_TIMEOUT_MS, &err) < 0)
-		zlog(z, "kill: %s", err.msg);
-	/* init is gone too: its pidfd is now readable and the loop reaps it. */
-}
-
 /* Through the pidfd, immune to pid reuse; kill(2) where the pidfd call is
  * missing (valgrind, old kernels), while init is still our child or alive. */
 static void
@@ -400,6 +390,25 @@ signal_init(zoneadmd *z, int sig)
 {
 	if (zk_pidfd_send_signal(z->zone.pidfd, sig) == -ENOSYS)
 		kill(z->zone.pid, sig);
+}
+
+/*
+ * init is the zone's pid-namespace init: when it dies the kernel kills
+ * every other process of the namespace, and init's pidfd turns readable
+ * once they are all gone.  No freeze, no polling of the cgroup; teardown()
+ * still sweeps it for zlogin helpers, which live outside the namespace.
+ */
+static void
+force_kill(zoneadmd *z)
+{
+	zk_error err;
+	zlog(z, "killing every process of zone %s", z->uuid);
+	if (z->zone.pidfd >= 0) {
+		signal_init(z, SIGKILL);
+		return;
+	}
+	if (zk_cgroup_kill_all(z->cg, KILL_TIMEOUT_MS, &err) < 0)
+		zlog(z, "kill: %s", err.msg);
 }
 
 static void

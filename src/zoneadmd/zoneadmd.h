@@ -46,6 +46,7 @@ typedef struct zoneadmd {
 	json_t *effective;	/* stored config with the overrides applied */
 	zk_kstat_pub *kstats;
 	int policy_timer_fd;	/* earliest controller deadline */
+	uint64_t boot_time;	/* epoch seconds zone.pid started */
 	struct running_controller {
 		const zk_controller_ops *ops;
 		void *state;

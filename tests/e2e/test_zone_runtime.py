@@ -99,6 +99,39 @@ def test_zlogin_runs_in_the_zone_cgroup(pool, zone):
     assert mem == ["%s:memory:/" % mem[0].split(":")[0]]
 
 
+def procs_by_hierarchy(pool, uuid):
+    found = {}
+    for d in pool.cgroup_dirs(uuid):
+        with open(os.path.join(d, "cgroup.procs")) as f:
+            found[d] = frozenset(int(x) for x in f.read().split())
+    return found
+
+
+def test_init_and_zlogin_join_every_hierarchy(pool, zone):
+    """Init and zlogin's process join their cgroups from inside (tasks
+    files, CLONE_INTO_CGROUP): every hierarchy, the hybrid cgroup2 mount
+    included, must list the same processes."""
+    init = pool.get(zone)["pid"]
+    hierarchies = procs_by_hierarchy(pool, zone)
+    if os.path.isdir("/sys/fs/cgroup/unified"):
+        assert any(d.startswith("/sys/fs/cgroup/unified/") for d in hierarchies)
+    assert "/sys/fs/cgroup/memory/" in " ".join(hierarchies)
+
+    def consistent(extra=0):
+        sets = set(procs_by_hierarchy(pool, zone).values())
+        return len(sets) == 1 and init in next(iter(sets)) and \
+            len(next(iter(sets))) >= base + extra
+    base = 1
+    assert wait_for(consistent), procs_by_hierarchy(pool, zone)
+    base = len(next(iter(procs_by_hierarchy(pool, zone).values())))
+    p = subprocess.Popen([cmd_path("zlogin"), zone, "sleep 2"], env=pool.env,
+                         stdin=subprocess.DEVNULL)
+    try:
+        assert wait_for(lambda: consistent(extra=1)), procs_by_hierarchy(pool, zone)
+    finally:
+        assert p.wait(timeout=30) == 0
+
+
 def test_zlogin_refuses_a_stopped_zone(pool, image):
     uuid = pool.create(zone_payload(image, autoboot=False))
     p = pool.zlogin(uuid, "true")

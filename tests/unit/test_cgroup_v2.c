@@ -394,6 +394,37 @@ test_v2_pids_and_attach(void **state)
 	zk_cgroup_free(cg);
 }
 
+/* A process being created joins by itself: born in the directory, no
+ * write needed; without CLONE_INTO_CGROUP it writes 0 itself. */
+static void
+test_v2_join_self(void **state)
+{
+	fixture *f = *state;
+	zk_error err = { 0 };
+	zk_cgroup_procs procs;
+	zk_cgroup *cg = v2_zone(f, NULL);
+	put(f, "zonekit/z/cgroup.procs", "");
+	assert_int_equal(zk_cgroup_procs_open(cg, &procs, ZK_CG_JOIN_SELF,
+	    &err), 0);
+	assert_true(procs.dir_fd >= 0);
+	struct stat a, b;
+	char dir[PATH_MAX];
+	assert_int_equal(fstat(procs.dir_fd, &a), 0);
+	assert_int_equal(stat(zk_cgroup_dir(cg, NULL, dir), &b), 0);
+	assert_true(a.st_ino == b.st_ino && S_ISDIR(a.st_mode));
+	procs.born_inside = true;
+	assert_int_equal(zk_cgroup_procs_join(&procs, 0, &err), 0);
+	assert_file(f, "zonekit/z/cgroup.procs", "");
+	procs.born_inside = false;
+	assert_int_equal(zk_cgroup_procs_join(&procs, 0, &err), 0);
+	assert_file(f, "zonekit/z/cgroup.procs", "0");
+	/* tasks-style files move only the caller: another pid is refused */
+	assert_int_equal(zk_cgroup_procs_join(&procs, 4321, &err), -EINVAL);
+	zk_cgroup_procs_close(&procs);
+	assert_int_equal(procs.dir_fd, -1);
+	zk_cgroup_free(cg);
+}
+
 /* Writes never create files: a knob the kernel lacks is an error. */
 static void
 test_v2_missing_knob_is_not_created(void **state)
@@ -546,6 +577,45 @@ test_v1_create_every_hierarchy(void **state)
 	assert_file(f, "memory/zonekit/z/cgroup.procs", "777");
 	assert_file(f, "devices/zonekit/z/cgroup.procs", "777");
 	assert_file(f, "unified/zonekit/z/cgroup.procs", "777");
+	zk_cgroup_free(cg);
+}
+
+/* v1 hierarchies are joined through `tasks` (no global lock); the hybrid
+ * cgroup2 identity only when not born inside it. */
+static void
+test_v1_join_self(void **state)
+{
+	fixture *f = *state;
+	zk_error err = { 0 };
+	zk_cgroup_procs procs;
+	fake_v1(f);
+	zk_cgroup *cg = v1_open(f);
+	assert_int_equal(zk_cgroup_create(cg, &err), 0);
+	const char *v1[] = { "memory", "cpu", "pids", "freezer", "devices" };
+	char rel[64];
+	for (size_t i = 0; i < sizeof(v1) / sizeof(*v1); i++) {
+		snprintf(rel, sizeof(rel), "%s/zonekit/z/tasks", v1[i]);
+		put(f, rel, "");
+		snprintf(rel, sizeof(rel), "%s/zonekit/z/cgroup.procs", v1[i]);
+		put(f, rel, "");
+	}
+	put(f, "unified/zonekit/z/cgroup.procs", "");
+	assert_int_equal(zk_cgroup_procs_open(cg, &procs, ZK_CG_JOIN_SELF,
+	    &err), 0);
+	assert_true(procs.dir_fd >= 0);
+	procs.born_inside = true;
+	assert_int_equal(zk_cgroup_procs_join(&procs, 0, &err), 0);
+	for (size_t i = 0; i < sizeof(v1) / sizeof(*v1); i++) {
+		snprintf(rel, sizeof(rel), "%s/zonekit/z/tasks", v1[i]);
+		assert_file(f, rel, "0");
+		snprintf(rel, sizeof(rel), "%s/zonekit/z/cgroup.procs", v1[i]);
+		assert_file(f, rel, "");
+	}
+	assert_file(f, "unified/zonekit/z/cgroup.procs", "");
+	procs.born_inside = false;
+	assert_int_equal(zk_cgroup_procs_join(&procs, 0, &err), 0);
+	assert_file(f, "unified/zonekit/z/cgroup.procs", "0");
+	zk_cgroup_procs_close(&procs);
 	zk_cgroup_free(cg);
 }
 
@@ -749,6 +819,7 @@ main(void)
 		T(test_v2_memory_without_swap_accounting),
 		T(test_v2_cpu),
 		T(test_v2_pids_and_attach),
+		T(test_v2_join_self),
 		T(test_v2_missing_knob_is_not_created),
 		T(test_v2_memory_stat),
 		T(test_v2_freeze),
@@ -756,6 +827,7 @@ main(void)
 		T(test_v2_kill_all_uses_cgroup_kill),
 		T(test_v2_destroy),
 		T(test_v1_create_every_hierarchy),
+		T(test_v1_join_self),
 		T(test_v1_devices_rules),
 		T(test_v1_create_rolls_back),
 		T(test_v1_cpu_and_pids),
