@@ -1,7 +1,8 @@
 /*
  * imgadm: manage the images zones are built from.  A thin front end over
- * libzonekit's image.h: parse argv, call the library, print, choose the
- * exit code (0 ok, 1 error, 2 usage, 3 image not installed).
+ * libzonekit's image.h and image_install.h: parse argv, call the library,
+ * print, choose the exit code (0 ok, 1 error, 2 usage, 3 image not
+ * installed).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -14,6 +15,7 @@
 
 #include "cleanup.h"
 #include "image.h"
+#include "image_install.h"
 #include "json_util.h"
 #include "paths.h"
 #include "table.h"

@@ -3,7 +3,7 @@
  * so that is what we compute, streaming: image files are far larger than
  * memory should be asked to hold.
  */
-#include "image.h"
+#include "image_install.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -30,15 +30,27 @@ write_all(int fd, const char *data, size_t len)
 }
 
 static int
+fsync_dir(const char *dir)
+{
+	_cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0 || fsync(dfd) < 0)
+		return -errno;
+	return 0;
+}
+
+static int
 fsync_parent(const char *path)
 {
 	char copy[PATH_MAX];
 	snprintf(copy, sizeof(copy), "%s", path);
-	_cleanup_close_ int dfd = open(dirname(copy), O_RDONLY | O_DIRECTORY |
-	    O_CLOEXEC);
-	if (dfd < 0 || fsync(dfd) < 0)
-		return -errno;
-	return 0;
+	return fsync_dir(dirname(copy));
+}
+
+int
+zk_fsync_dir(const char *dir, zk_error *err)
+{
+	int r = fsync_dir(dir);
+	return r < 0 ? zk_fail_errno(err, -r, "cannot sync %s", dir) : 0;
 }
 
 static int

@@ -11,7 +11,7 @@
  * place: a read-only directory must still receive its contents, and adding
  * entries would change its mtime again.
  */
-#include "image.h"
+#include "image_install.h"
 
 #include <archive.h>
 #include <archive_entry.h>

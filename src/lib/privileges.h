@@ -18,4 +18,10 @@
  */
 int zk_privileges_apply(zk_error *err);
 
+/*
+ * Only the seccomp half: load the zone's filter into the calling thread.
+ * Needs CAP_SYS_ADMIN or no_new_privs, as seccomp(2) does.
+ */
+int zk_privileges_load_filter(zk_error *err);
+
 #endif

@@ -23,7 +23,7 @@
 #include <unistd.h>
 
 #include "fsutil.h"
-#include "image.h"
+#include "image_install.h"
 
 #define MTIME 1600000000	/* 2020-09-13, far from "now" */
 #define BIG_SIZE (3 * 1024 * 1024 + 17)	/* spans many data blocks */
