@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cleanup.h"
 #include "kstat_store.h"
@@ -156,22 +157,40 @@ build_query(int argc, char **argv, options *o, zk_kstat_query *q)
 	return 0;
 }
 
-/* One snapshot: every publisher's file plus the global zone's kstats. */
-static int
-snapshot(const zk_paths *p, zk_kstat **ks, size_t *n, zk_error *err)
+/* One snapshot: every publisher's file plus the global zone's kstats,
+ * keeping only those the query may print. */
+static zk_kstat_snap *
+snapshot(const zk_paths *p, const zk_kstat_query *q, zk_error *err)
 {
 	char dir[PATH_MAX];
-	*ks = NULL;
-	*n = 0;
-	int r = zk_kstat_read_dir(zk_kstat_dir(p->rundir, dir), ks, n, err);
-	if (r == 0)
-		r = zk_kstat_read_host(ks, n, err);
-	if (r < 0) {
-		zk_kstat_free(*ks, *n);
-		*ks = NULL;
-		*n = 0;
+	zk_kstat_snap *s = zk_kstat_snap_new(zk_kstat_query_wants, (void *)q);
+	if (s == NULL) {
+		zk_fail(err, ENOMEM, "out of memory");
+		return NULL;
 	}
-	return r;
+	if (zk_kstat_snap_read_dir(s, zk_kstat_dir(p->rundir, dir), err) < 0 ||
+	    zk_kstat_snap_add_host(s, "/proc", err) < 0) {
+		zk_kstat_snap_free(s);
+		return NULL;
+	}
+	return s;
+}
+
+/* The rendered text goes straight to stdout, a piece at a time. */
+static int
+write_out(void *arg, const char *text, size_t len)
+{
+	(void)arg;
+	while (len > 0) {
+		ssize_t w = write(STDOUT_FILENO, text, len);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -errno;
+		text += w;
+		len -= (size_t)w;
+	}
+	return 0;
 }
 
 /* Print one sample; *matched is set when any statistic matched. */
@@ -180,25 +199,25 @@ sample(const zk_paths *p, const options *o, const zk_kstat_query *q,
     bool *matched)
 {
 	zk_error err = { 0 };
-	zk_kstat *ks;
-	size_t n, nmatched = 0;
-	if (snapshot(p, &ks, &n, &err) < 0)
+	size_t nmatched = 0;
+	zk_kstat_snap *s = snapshot(p, q, &err);
+	if (s == NULL)
 		return fatal(&err);
-	_cleanup_free_ char *text = zk_kstat_render(ks, n, q, &o->view,
-	    &nmatched);
-	zk_kstat_free(ks, n);
-	if (text == NULL)
-		return fatal(&(zk_error){ ENOMEM, "out of memory" });
 	if (o->timestamp && !o->quiet) {
 		char stamp[128];
 		if (zk_kstat_timestamp(o->timestamp, time(NULL), stamp,
 		    sizeof(stamp)))
 			fputs(stamp, stdout);
 	}
-	if (!o->quiet)
-		fputs(text, stdout);
-	if (fflush(stdout) != 0)
-		return fatal(&(zk_error){ errno, "cannot write output" });
+	int r = fflush(stdout) == 0 ? 0 : -errno;
+	if (r == 0)
+		r = zk_kstat_render_snap(s, q, &o->view,
+		    o->quiet ? NULL : write_out, NULL, &nmatched);
+	zk_kstat_snap_free(s);
+	if (r == -ENOMEM)
+		return fatal(&(zk_error){ ENOMEM, "out of memory" });
+	if (r < 0)
+		return fatal(&(zk_error){ -r, "cannot write output" });
 	*matched |= nmatched > 0;
 	return 0;
 }

@@ -19,7 +19,14 @@
 #include "fsutil.h"
 
 #define NSEC_PER_SEC 1000000000ULL
+
 #define FSCALE 256		/* illumos avenrun fixed point: FSHIFT 8 */
+
+/* The two kstats of the global zone: module and class (name "global"). */
+#define MC_MODULE "memory_cap"
+#define MC_CLASS "zone_memory_cap"
+#define ZM_MODULE "zones"
+#define ZM_CLASS "zone_misc"
 
 enum {
 	MC_ZONENAME, MC_RSS, MC_PHYSCAP, MC_SWAP, MC_SWAPCAP, MC_NOVER,
@@ -268,10 +275,10 @@ zk_kstat_read_host_at(const char *proc, zk_kstat **ks, size_t *n,
 	/* Host kstats exist from boot: crtime 0 on CLOCK_BOOTTIME. */
 	uint64_t now = boottime_ns();
 	zk_kstat *mc = &v[*n], *zm = &v[*n + 1];
-	if (make_kstat(mc, "memory_cap", "zone_memory_cap", memory_cap_stats,
+	if (make_kstat(mc, MC_MODULE, MC_CLASS, memory_cap_stats,
 	    MC_COUNT, now) < 0)
 		return zk_fail(err, ENOMEM, "out of memory");
-	if (make_kstat(zm, "zones", "zone_misc", zone_misc_stats, ZM_COUNT,
+	if (make_kstat(zm, ZM_MODULE, ZM_CLASS, zone_misc_stats, ZM_COUNT,
 	    now) < 0) {
 		free(mc->values);
 		return zk_fail(err, ENOMEM, "out of memory");
@@ -286,4 +293,19 @@ int
 zk_kstat_read_host(zk_kstat **ks, size_t *n, zk_error *err)
 {
 	return zk_kstat_read_host_at("/proc", ks, n, err);
+}
+
+int
+zk_kstat_snap_add_host(zk_kstat_snap *s, const char *proc, zk_error *err)
+{
+	if (!zk_kstat_snap_wants(s, MC_MODULE, 0, "global", MC_CLASS) &&
+	    !zk_kstat_snap_wants(s, ZM_MODULE, 0, "global", ZM_CLASS))
+		return 0;
+	zk_kstat *ks = NULL;
+	size_t n = 0;
+	int r = zk_kstat_read_host_at(proc, &ks, &n, err);
+	if (r == 0)
+		r = zk_kstat_snap_add(s, ks, n, err);
+	zk_kstat_free(ks, n);
+	return r;
 }

@@ -109,6 +109,64 @@ int zk_kstat_read_host_at(const char *proc, zk_kstat **ks, size_t *n,
     zk_error *err);
 void zk_kstat_free(zk_kstat *ks, size_t n);
 
+/* ---- reading many publishers: the compact snapshot ------------------------ */
+
+/*
+ * kstat(1M) reads every zone's file at once: a thousand zones publish some
+ * 35 000 statistics.  At that size the cost is touching fresh memory (a
+ * page fault per 4 KiB), not copying, so a snapshot keeps them compactly:
+ * each value in 8 bytes, modules and classes once, and each distinct list
+ * of statistic names and types once, as a "shape" that every kstat laid
+ * out alike (every zone's memory_cap) shares.  zk_kstat above stays the
+ * simple form for tools that look up a few values.
+ */
+typedef union zk_kstat_datum {
+	uint64_t u64;
+	int64_t i64;
+	const char *str;	/* at most ZK_KSTAT_STR_VALUE - 1 characters */
+} zk_kstat_datum;
+
+typedef struct zk_kstat_shape {
+	size_t id;		/* 0 .. zk_kstat_snap_nshapes() - 1 */
+	size_t nstats;
+	const char *const *names;	/* at most 30 characters each */
+	const zk_kstat_type *types;
+} zk_kstat_shape;
+
+typedef struct zk_kstat_rec {
+	const char *module, *name, *class;	/* at most 30 characters */
+	int instance;
+	uint64_t crtime_ns, snaptime_ns;
+	const zk_kstat_shape *shape;
+	const zk_kstat_datum *data;	/* shape->nstats values */
+} zk_kstat_rec;
+
+typedef struct zk_kstat_snap zk_kstat_snap;
+
+/* Tells a snapshot which kstats to keep (true) by their identity. */
+typedef bool zk_kstat_want_fn(void *arg, const char *module, int instance,
+    const char *name, const char *class);
+
+/* An empty snapshot keeping every kstat (want NULL) or those want()
+ * accepts; NULL when out of memory. */
+zk_kstat_snap *zk_kstat_snap_new(zk_kstat_want_fn *want, void *arg);
+void zk_kstat_snap_free(zk_kstat_snap *s);
+/* Add every kstat under dir, as zk_kstat_read_dir reads them. */
+int zk_kstat_snap_read_dir(zk_kstat_snap *s, const char *dir, zk_error *err);
+/* Add copies of kstats in the simple form (tests, other sources). */
+int zk_kstat_snap_add(zk_kstat_snap *s, const zk_kstat *ks, size_t n,
+    zk_error *err);
+/* Add the global zone's kstats (zk_kstat_read_host_at); /proc is not read
+ * when the snapshot wants none of them. */
+int zk_kstat_snap_add_host(zk_kstat_snap *s, const char *proc,
+    zk_error *err);
+/* Would the snapshot keep a kstat of this identity? */
+bool zk_kstat_snap_wants(const zk_kstat_snap *s, const char *module,
+    int instance, const char *name, const char *class);
+/* The kstats in the order they were added (files in directory order). */
+const zk_kstat_rec *zk_kstat_snap_recs(const zk_kstat_snap *s, size_t *n);
+size_t zk_kstat_snap_nshapes(const zk_kstat_snap *s);
+
 /* <rundir>/kstat */
 char *zk_kstat_dir(const char *rundir, char *buf);
 

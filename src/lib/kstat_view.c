@@ -163,13 +163,163 @@ zk_kstat_query_set_class(zk_kstat_query *q, const char *text, zk_error *err)
 	return pattern_init(&q->class, text, "class", err);
 }
 
+/* ---- numbers ------------------------------------------------------------- */
+
+/* "00" to "99": numbers are written two digits at a time. */
+static const char pairs[] =
+    "00010203040506070809101112131415161718192021222324252627282930"
+    "31323334353637383940414243444546474849505152535455565758596061"
+    "62636465666768697071727374757677787980818283848586878889909192"
+    "93949596979899";
+
+/* Exactly 8 digits of x < 10^8: two independent halves in 32 bits. */
+static void
+put8(char *p, uint32_t x)
+{
+	uint32_t hi = x / 10000, lo = x % 10000;
+	memcpy(p, pairs + 2 * (hi / 100), 2);
+	memcpy(p + 2, pairs + 2 * (hi % 100), 2);
+	memcpy(p + 4, pairs + 2 * (lo / 100), 2);
+	memcpy(p + 6, pairs + 2 * (lo % 100), 2);
+}
+
+/* The decimal digits of v, written backwards ending at end: eight at a
+ * time, then two at a time (most of kstat -p's time is numbers). */
+static char *
+fmt_u64(char *end, uint64_t v)
+{
+	char *p = end;
+	while (v >= 100000000) {
+		p -= 8;
+		put8(p, (uint32_t)(v % 100000000));
+		v /= 100000000;
+	}
+	uint32_t x = (uint32_t)v;
+	while (x >= 100) {
+		p -= 2;
+		memcpy(p, pairs + 2 * (x % 100), 2);
+		x /= 100;
+	}
+	if (x >= 10) {
+		p -= 2;
+		memcpy(p, pairs + 2 * x, 2);
+	} else {
+		*--p = (char)('0' + x);
+	}
+	return p;
+}
+
+static char *
+fmt_i64(char *end, int64_t v)
+{
+	if (v >= 0)
+		return fmt_u64(end, (uint64_t)v);
+	char *p = fmt_u64(end, (uint64_t)0 - (uint64_t)v);
+	*--p = '-';
+	return p;
+}
+
+/* Seconds with nine decimals, exactly (a double would lose digits). */
+static char *
+fmt_hrtime(char *end, uint64_t ns)
+{
+	/* The fraction with a leading 1, so its zeros are digits too. */
+	char *p = fmt_u64(end, 1000000000u + ns % 1000000000u);
+	*p = '.';
+	return fmt_u64(p, ns / 1000000000u);
+}
+
+/* Decimal digits of v: from its bit length (log10 2 ~ 1233 / 4096), one
+ * comparison corrects the guess. */
+static size_t
+u64_digits(uint64_t v)
+{
+	static const uint64_t pow10[20] = {
+		1ULL, 10ULL, 100ULL, 1000ULL, 10000ULL, 100000ULL, 1000000ULL,
+		10000000ULL, 100000000ULL, 1000000000ULL, 10000000000ULL,
+		100000000000ULL, 1000000000000ULL, 10000000000000ULL,
+		100000000000000ULL, 1000000000000000ULL, 10000000000000000ULL,
+		100000000000000000ULL, 1000000000000000000ULL,
+		10000000000000000000ULL,
+	};
+	if (v < 10)
+		return 1;
+	size_t t = (size_t)(64 - __builtin_clzll(v)) * 1233 >> 12;
+	return t + (v >= pow10[t]);
+}
+
+/* ---- selection ----------------------------------------------------------- */
+
+/* A kstat's identity fields as the selectors see them. */
+typedef struct kid {
+	const char *module, *name, *class;
+	int instance;
+} kid;
+
 static bool
-selector_matches_kstat(const selector *s, const zk_kstat *k,
-    const char *instance)
+selector_matches_kstat(const selector *s, const kid *k, const char *instance)
 {
 	return pattern_match(&s->module, k->module) &&
 	    pattern_match(&s->instance, instance) &&
 	    pattern_match(&s->name, k->name);
+}
+
+/* The instance as the decimal string selectors match. */
+static const char *
+instance_text(int instance, char buf[16])
+{
+	char *end = buf + 15;
+	*end = '\0';
+	return fmt_i64(end, instance);
+}
+
+/* Which selectors select kstat k (statistics aside): hit[i] for each; a
+ * query without selectors has one that selects everything.  False when
+ * none does.  Without hit, only whether any does. */
+static bool
+selectors_hit(const zk_kstat_query *q, const kid *k, bool *hit)
+{
+	if (!pattern_match(&q->class, k->class))
+		return false;
+	if (q->nsel == 0) {
+		if (hit != NULL)
+			hit[0] = true;
+		return true;
+	}
+	char buf[16];
+	const char *inst = instance_text(k->instance, buf);
+	bool any = false;
+	for (size_t i = 0; i < q->nsel && (hit != NULL || !any); i++) {
+		bool h = selector_matches_kstat(&q->sel[i], k, inst);
+		if (hit != NULL)
+			hit[i] = h;
+		any |= h;
+	}
+	return any;
+}
+
+bool
+zk_kstat_query_wants(void *arg, const char *module, int instance,
+    const char *name, const char *class)
+{
+	kid k = { module, name, class, instance };
+	return selectors_hit(arg, &k, NULL);
+}
+
+bool
+zk_kstat_query_matches(const zk_kstat_query *q, const zk_kstat *k,
+    const char *stat)
+{
+	kid id = { k->module, k->name, k->class, k->instance };
+	_cleanup_free_ bool *hit = calloc(q->nsel + 1, sizeof(*hit));
+	if (hit == NULL || !selectors_hit(q, &id, hit))
+		return false;
+	if (q->nsel == 0)
+		return true;
+	for (size_t i = 0; i < q->nsel; i++)
+		if (hit[i] && pattern_match(&q->sel[i].statistic, stat))
+			return true;
+	return false;
 }
 
 /* ---- ordering ------------------------------------------------------------ */
@@ -205,13 +355,6 @@ compare_kstats(const void *a, const void *b)
 }
 
 static int
-compare_kstat_ptrs(const void *a, const void *b)
-{
-	return zk_kstat_compare(*(const zk_kstat *const *)a,
-	    *(const zk_kstat *const *)b);
-}
-
-static int
 compare_values(const void *a, const void *b)
 {
 	return strcmp(((const zk_kstat_value *)a)->name,
@@ -227,16 +370,166 @@ zk_kstat_sort(zk_kstat *ks, size_t n)
 		    compare_values);
 }
 
-/* ---- one kstat's statistics, pseudo-statistics included -------------------- */
+/*
+ * A snapshot's kstats in that order.  Its modules are interned (one pointer
+ * per distinct name), so each distinct module is ranked once and the
+ * kstats are sorted by rank, instance and name: the same order as
+ * zk_kstat_compare, without comparing module names over and over.
+ */
+typedef struct sort_item {
+	uint32_t rank;
+	int32_t instance;
+	const zk_kstat_rec *r;
+} sort_item;
 
-typedef enum entry_kind { E_VALUE, E_HRTIME, E_CLASS } entry_kind;
+static int
+compare_items(const void *a, const void *b)
+{
+	const sort_item *x = a, *y = b;
+	if (x->rank != y->rank)
+		return x->rank < y->rank ? -1 : 1;
+	if (x->instance != y->instance)
+		return x->instance < y->instance ? -1 : 1;
+	return strcmp(x->r->name, y->r->name);
+}
 
-typedef struct entry {
-	const char *name;
-	entry_kind kind;
-	const zk_kstat_value *v;	/* E_VALUE */
-	uint64_t ns;			/* E_HRTIME */
-} entry;
+/* The distinct modules: a pointer-keyed table giving each an index. */
+typedef struct module_set {
+	const char **key;	/* open addressing */
+	size_t *index;
+	size_t cap;
+	const char **list;	/* in order of first sight */
+	size_t n;
+} module_set;
+
+static void
+module_set_free(module_set *m)
+{
+	free(m->key);
+	free(m->index);
+	free(m->list);
+}
+
+static size_t
+ptr_slot(const void *p, size_t cap)
+{
+	return (size_t)(((uintptr_t)p >> 3) * 0x9e3779b97f4a7c15ULL) &
+	    (cap - 1);
+}
+
+static int
+module_set_grow(module_set *m)
+{
+	size_t cap = m->cap ? m->cap * 2 : 16;
+	const char **key = calloc(cap, sizeof(*key));
+	size_t *index = malloc(cap * sizeof(*index));
+	const char **list = realloc(m->list, cap * sizeof(*list));
+	if (list != NULL)
+		m->list = list;
+	if (key == NULL || index == NULL || list == NULL) {
+		free(key);
+		free(index);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < m->n; i++) {
+		size_t j = ptr_slot(m->list[i], cap);
+		while (key[j] != NULL)
+			j = (j + 1) & (cap - 1);
+		key[j] = m->list[i];
+		index[j] = i;
+	}
+	free(m->key);
+	free(m->index);
+	m->key = key;
+	m->index = index;
+	m->cap = cap;
+	return 0;
+}
+
+/* The index of module (added on first sight); -ENOMEM. */
+static ssize_t
+module_index(module_set *m, const char *module)
+{
+	if (2 * (m->n + 1) > m->cap && module_set_grow(m) < 0)
+		return -ENOMEM;
+	size_t j = ptr_slot(module, m->cap);
+	for (; m->key[j] != NULL; j = (j + 1) & (m->cap - 1))
+		if (m->key[j] == module)
+			return (ssize_t)m->index[j];
+	m->key[j] = module;
+	m->index[j] = m->n;
+	m->list[m->n] = module;
+	return (ssize_t)m->n++;
+}
+
+static int
+compare_module_ptrs(const void *a, const void *b)
+{
+	return compare_names(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* items[i].rank: the rank of recs[i]'s module among the distinct ones. */
+static int
+rank_modules(const zk_kstat_rec *recs, size_t n, sort_item *items)
+{
+	module_set m = { 0 };
+	int r = n <= UINT32_MAX ? 0 : -ENOMEM;
+	for (size_t i = 0; i < n && r == 0; i++) {
+		ssize_t x = module_index(&m, recs[i].module);
+		if (x < 0)
+			r = -ENOMEM;
+		items[i] = (sort_item){ (uint32_t)x, recs[i].instance,
+		    &recs[i] };
+	}
+	_cleanup_free_ const char **sorted = NULL;
+	_cleanup_free_ uint32_t *rank = NULL;
+	if (r == 0 && m.n > 0) {
+		sorted = malloc(m.n * sizeof(*sorted));
+		rank = malloc(m.n * sizeof(*rank));
+		if (sorted == NULL || rank == NULL)
+			r = -ENOMEM;
+	}
+	if (r == 0 && m.n > 0) {
+		memcpy(sorted, m.list, m.n * sizeof(*sorted));
+		qsort(sorted, m.n, sizeof(*sorted), compare_module_ptrs);
+		for (size_t i = 0; i < m.n; i++)
+			rank[module_index(&m, sorted[i])] = (uint32_t)i;
+		for (size_t i = 0; i < n; i++)
+			items[i].rank = rank[items[i].rank];
+	}
+	module_set_free(&m);
+	return r;
+}
+
+/* ---- each shape's statistics in display order ------------------------------ */
+
+/* A statistic or pseudo-statistic as the layouts list it. */
+enum { C_CRTIME = -1, C_SNAPTIME = -2, C_CLASS = -3 };
+
+/* Names are held padded in a fixed-size field, so the hot loop copies
+ * them with one fixed-size (inlined) move. */
+#define CAND_NAME 32
+
+typedef struct cand {
+	char name[CAND_NAME];	/* at most 30 characters, NUL-padded */
+	size_t len;
+	int idx;		/* a statistic of the shape, or C_* */
+} cand;
+
+_Static_assert(CAND_NAME > ZK_KSTAT_STRLEN - 1, "names fit");
+
+/*
+ * Built once per shape, on first use: its statistics and the three
+ * pseudo-statistics sorted by name (stable, pseudo-statistics first among
+ * equal names), and for each selector which of them its statistic field
+ * selects.  Every kstat of the shape then costs no sorting or matching of
+ * statistic names.
+ */
+typedef struct shape_view {
+	cand *c;		/* NULL: not built yet */
+	size_t n;
+	bool *ok;		/* ok[sel * n + i]; one row without selectors */
+} shape_view;
 
 /* strcmp order; most names differ in their first byte, so test it inline. */
 static inline int
@@ -247,128 +540,129 @@ name_order(const char *a, const char *b)
 	return strcmp(a, b);
 }
 
-/* A kstat has a few dozen statistics: insertion sort beats qsort's
- * indirect calls, and is stable. */
+/* A kstat has a few dozen statistics: insertion sort is enough, and
+ * stable. */
 static void
-sort_entries(entry *e, size_t n)
+sort_cands(cand *c, size_t n)
 {
 	for (size_t i = 1; i < n; i++) {
-		entry x = e[i];
+		cand x = c[i];
 		size_t j = i;
-		for (; j > 0 && name_order(e[j - 1].name, x.name) > 0; j--)
-			e[j] = e[j - 1];
-		e[j] = x;
+		for (; j > 0 && name_order(c[j - 1].name, x.name) > 0; j--)
+			c[j] = c[j - 1];
+		c[j] = x;
 	}
 }
 
-/* Scratch space for one render, sized for the largest kstat. */
-typedef struct scratch {
-	entry *e;		/* nvalues + 3 pseudo-statistics */
-	const selector **hit;	/* the selectors that select one kstat */
-} scratch;
-
-/* The selectors that select k (statistics aside); 0 means none does. */
-static size_t
-selectors_for(const zk_kstat_query *q, const zk_kstat *k,
-    const selector **hit)
+static cand
+make_cand(const char *name, int idx)
 {
-	if (!pattern_match(&q->class, k->class))
-		return 0;
-	static const selector any = { 0 };
-	if (q->nsel == 0) {
-		hit[0] = &any;
-		return 1;
-	}
-	char inst[16];
-	snprintf(inst, sizeof(inst), "%d", k->instance);
-	size_t n = 0;
-	for (size_t i = 0; i < q->nsel; i++)
-		if (selector_matches_kstat(&q->sel[i], k, inst))
-			hit[n++] = &q->sel[i];
-	return n;
+	cand c = { .len = strnlen(name, ZK_KSTAT_STRLEN - 1), .idx = idx };
+	memcpy(c.name, name, c.len);
+	return c;
 }
 
-static bool
-any_statistic(const selector **hit, size_t nhit, const char *stat)
+static int
+shape_view_build(shape_view *v, const zk_kstat_shape *sh,
+    const zk_kstat_query *q)
 {
-	for (size_t i = 0; i < nhit; i++)
-		if (pattern_match(&hit[i]->statistic, stat))
-			return true;
-	return false;
-}
-
-/*
- * The statistics of k that q selects, sorted by name, into s->e.  The
- * kstat is matched once; only the statistic patterns run per statistic.
- * Returns how many.
- */
-static size_t
-collect_entries(const zk_kstat *k, const zk_kstat_query *q, bool with_class,
-    scratch *s)
-{
-	size_t nhit = selectors_for(q, k, s->hit), n = 0;
-	if (nhit == 0)
-		return 0;
-	const entry pseudo[] = {
-		{ "crtime", E_HRTIME, NULL, k->crtime_ns },
-		{ "snaptime", E_HRTIME, NULL, k->snaptime_ns },
-		{ "class", E_CLASS, NULL, 0 },
+	static const struct { const char *name; int idx; } pseudo[] = {
+		{ "crtime", C_CRTIME },
+		{ "snaptime", C_SNAPTIME },
+		{ "class", C_CLASS },
 	};
+	size_t n = sh->nstats + ZK_ARRAY_SIZE(pseudo);
+	size_t rows = q->nsel ? q->nsel : 1;
+	v->c = malloc(n * sizeof(*v->c));
+	v->ok = malloc(rows * n * sizeof(*v->ok));
+	if (v->c == NULL || v->ok == NULL)
+		return -ENOMEM;
 	for (size_t i = 0; i < ZK_ARRAY_SIZE(pseudo); i++)
-		if ((pseudo[i].kind != E_CLASS || with_class) &&
-		    any_statistic(s->hit, nhit, pseudo[i].name))
-			s->e[n++] = pseudo[i];
-	for (size_t i = 0; i < k->nvalues; i++)
-		if (any_statistic(s->hit, nhit, k->values[i].name))
-			s->e[n++] = (entry){ k->values[i].name, E_VALUE,
-			    &k->values[i], 0 };
-	sort_entries(s->e, n);
-	return n;
+		v->c[i] = make_cand(pseudo[i].name, pseudo[i].idx);
+	for (size_t i = 0; i < sh->nstats; i++)
+		v->c[ZK_ARRAY_SIZE(pseudo) + i] = make_cand(sh->names[i],
+		    (int)i);
+	v->n = n;
+	sort_cands(v->c, n);
+	for (size_t r = 0; r < rows; r++)
+		for (size_t i = 0; i < n; i++)
+			v->ok[r * n + i] = q->nsel == 0 ||
+			    pattern_match(&q->sel[r].statistic, v->c[i].name);
+	return 0;
 }
 
-bool
-zk_kstat_query_matches(const zk_kstat_query *q, const zk_kstat *k,
-    const char *stat)
+/* The statistics of one kstat that the selectors in hit select, in order. */
+static size_t
+select_cands(const shape_view *v, const bool *hit, size_t rows,
+    bool with_class, const cand **out)
 {
-	_cleanup_free_ const selector **hit = malloc((q->nsel + 1) *
-	    sizeof(*hit));
-	if (hit == NULL)
-		return false;
-	size_t nhit = selectors_for(q, k, hit);
-	return any_statistic(hit, nhit, stat);
+	size_t n = 0;
+	for (size_t i = 0; i < v->n; i++) {
+		if (v->c[i].idx == C_CLASS && !with_class)
+			continue;
+		for (size_t r = 0; r < rows; r++)
+			if (hit[r] && v->ok[r * v->n + i]) {
+				out[n++] = &v->c[i];
+				break;
+			}
+	}
+	return n;
 }
 
 /* ---- output buffer --------------------------------------------------------- */
 
 /*
- * kstat -p over a thousand zones prints 100 000 lines; stdio's formatting
- * was most of the cost, so lines are assembled with memcpy and a plain
- * integer conversion.  An allocation failure sticks and is reported once.
+ * Lines are assembled with memcpy and plain integer conversion (stdio's
+ * formatting was most of the cost of kstat -p) into a buffer that is
+ * handed to the sink whenever it fills, or that grows when there is no
+ * sink.  The first failure sticks and is returned at the end.
  */
 typedef struct outbuf {
 	char *p;
 	size_t len, cap;
-	bool failed;
+	zk_kstat_sink *sink;	/* NULL: grow */
+	void *arg;
+	int err;
 } outbuf;
 
 static bool
-out_reserve(outbuf *o, size_t more)
+out_flush(outbuf *o)
 {
-	if (o->failed)
+	if (o->len > 0 && o->err == 0) {
+		int r = o->sink(o->arg, o->p, o->len);
+		if (r < 0)
+			o->err = r;
+	}
+	o->len = 0;
+	return o->err == 0;
+}
+
+static bool
+out_reserve_slow(outbuf *o, size_t more)
+{
+	if (o->err != 0)
 		return false;
-	if (o->len + more < o->cap)	/* room for the final NUL too */
-		return true;
+	if (o->sink != NULL && o->len > 0 && (!out_flush(o) ||
+	    more < o->cap))
+		return o->err == 0;
 	size_t cap = o->cap ? o->cap : 4096;
 	while (cap <= o->len + more)
 		cap *= 2;
 	char *p = realloc(o->p, cap);
 	if (p == NULL) {
-		o->failed = true;
+		o->err = -ENOMEM;
 		return false;
 	}
 	o->p = p;
 	o->cap = cap;
 	return true;
+}
+
+/* Room for more bytes and a NUL. */
+static inline bool
+out_reserve(outbuf *o, size_t more)
+{
+	return o->len + more < o->cap || out_reserve_slow(o, more);
 }
 
 static void
@@ -395,33 +689,22 @@ out_char(outbuf *o, char c)
 
 /* s left-justified in width columns, never cut (printf's %-*s). */
 static void
-out_padded(outbuf *o, const char *s, size_t width)
+out_padded(outbuf *o, const char *s, size_t n, size_t width)
 {
-	size_t n = strlen(s);
-	out_mem(o, s, n);
+	if (!out_reserve(o, n > width ? n : width))
+		return;
+	memcpy(o->p + o->len, s, n);
+	o->len += n;
 	for (; n < width; n++)
-		out_char(o, ' ');
-}
-
-static void
-out_u64(outbuf *o, uint64_t v)
-{
-	char b[24], *end = b + sizeof(b), *p = end;
-	do
-		*--p = (char)('0' + v % 10);
-	while ((v /= 10) != 0);
-	out_mem(o, p, (size_t)(end - p));
+		o->p[o->len++] = ' ';
 }
 
 static void
 out_i64(outbuf *o, int64_t v)
 {
-	if (v < 0) {
-		out_char(o, '-');
-		out_u64(o, (uint64_t)0 - (uint64_t)v);
-	} else {
-		out_u64(o, (uint64_t)v);
-	}
+	char b[24], *end = b + sizeof(b);
+	char *p = fmt_i64(end, v);
+	out_mem(o, p, (size_t)(end - p));
 }
 
 static void __attribute__((format(printf, 2, 3)))
@@ -431,36 +714,24 @@ out_fmt(outbuf *o, const char *fmt, ...)
 	va_start(ap, fmt);
 	int n = vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);
-	if (n < 0 || !out_reserve(o, (size_t)n)) {
-		o->failed = true;
+	if (n < 0) {
+		o->err = o->err ? o->err : -EINVAL;
 		return;
 	}
+	if (!out_reserve(o, (size_t)n))
+		return;
 	va_start(ap, fmt);
 	vsnprintf(o->p + o->len, o->cap - o->len, fmt, ap);
 	va_end(ap);
 	o->len += (size_t)n;
 }
 
-/* Seconds with nine decimals, exactly (a double would lose digits). */
 static void
-out_hrtime(outbuf *o, uint64_t ns)
-{
-	char frac[10];
-	uint64_t f = ns % 1000000000u;
-	for (int i = 8; i >= 0; i--, f /= 10)
-		frac[i] = (char)('0' + f % 10);
-	frac[9] = '\0';
-	out_u64(o, ns / 1000000000u);
-	out_char(o, '.');
-	out_mem(o, frac, 9);
-}
-
-static void
-out_json_string(outbuf *o, const char *s)
+out_json_string(outbuf *o, const char *s, size_t n)
 {
 	out_char(o, '"');
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
 		if (c == '"' || c == '\\') {
 			out_char(o, '\\');
 			out_char(o, (char)c);
@@ -473,167 +744,341 @@ out_json_string(outbuf *o, const char *s)
 	out_char(o, '"');
 }
 
+/* ---- values ---------------------------------------------------------------- */
+
+typedef struct text {
+	const char *p;
+	size_t len;
+	bool quote;		/* a string: JSON quotes it */
+} text;
+
+#define VALUE_BUF 32	/* the longest number: 20 digits, 21 for times */
+
+static text
+number(char *buf, char *p)
+{
+	return (text){ p, (size_t)(buf + VALUE_BUF - p), false };
+}
+
+/* The value of one statistic as text, formatted into buf if a number. */
+static text
+value_text(const zk_kstat_rec *r, const cand *c, char *buf)
+{
+	char *end = buf + VALUE_BUF;
+	switch (c->idx) {
+	case C_CRTIME:
+		return number(buf, fmt_hrtime(end, r->crtime_ns));
+	case C_SNAPTIME:
+		return number(buf, fmt_hrtime(end, r->snaptime_ns));
+	case C_CLASS:
+		return (text){ r->class, strlen(r->class), true };
+	default:
+		break;
+	}
+	const zk_kstat_datum *d = &r->data[c->idx];
+	switch (r->shape->types[c->idx]) {
+	case ZK_KSTAT_UINT64:
+		return number(buf, fmt_u64(end, d->u64));
+	case ZK_KSTAT_INT64:
+		return number(buf, fmt_i64(end, d->i64));
+	case ZK_KSTAT_STRING:
+		return (text){ d->str, strlen(d->str), true };
+	}
+	return (text){ "", 0, false };
+}
+
 /* ---- layouts ------------------------------------------------------------- */
 
 static void
-out_value(outbuf *o, const zk_kstat *k, const entry *e, bool json)
+render_human(outbuf *o, const zk_kstat_rec *k, const cand **c, size_t n)
 {
-	switch (e->kind) {
-	case E_HRTIME:
-		out_hrtime(o, e->ns);
-		return;
-	case E_CLASS:
-		json ? out_json_string(o, k->class) : out_str(o, k->class);
-		return;
-	case E_VALUE:
-		break;
-	}
-	switch (e->v->type) {
-	case ZK_KSTAT_UINT64:
-		out_u64(o, e->v->v.u64);
-		break;
-	case ZK_KSTAT_INT64:
-		out_i64(o, e->v->v.i64);
-		break;
-	case ZK_KSTAT_STRING:
-		json ? out_json_string(o, e->v->v.str) :
-		    out_str(o, e->v->v.str);
-		break;
-	}
-}
-
-static void
-render_human(outbuf *o, const zk_kstat *k, const entry *e, size_t n)
-{
-	out_fmt(o, "module: %-30.30s  instance: %-6d\n", k->module,
-	    k->instance);
-	out_fmt(o, "name:   %-30.30s  class:    %-.30s\n", k->name, k->class);
+	char buf[VALUE_BUF];
+	out_str(o, "module: ");
+	out_padded(o, k->module, strlen(k->module), 30);
+	out_str(o, "  instance: ");
+	char *end = buf + VALUE_BUF, *p = fmt_i64(end, k->instance);
+	out_padded(o, p, (size_t)(end - p), 6);
+	out_str(o, "\nname:   ");
+	out_padded(o, k->name, strlen(k->name), 30);
+	out_str(o, "  class:    ");
+	out_str(o, k->class);
+	out_char(o, '\n');
 	for (size_t i = 0; i < n; i++) {
+		text v = value_text(k, c[i], buf);
 		out_char(o, '\t');
-		out_padded(o, e[i].name, 30);
+		out_padded(o, c[i]->name, c[i]->len, 30);
 		out_mem(o, "  ", 2);
-		out_value(o, k, &e[i], false);
+		out_mem(o, v.p, v.len);
 		out_char(o, '\n');
 	}
 	out_char(o, '\n');
 }
 
+/* module:instance:name: into buf (3 names of 30, an int, 3 colons). */
+#define PREFIX_BUF (3 * ZK_KSTAT_STRLEN + 16)
+
+static size_t
+prefix_text(const zk_kstat_rec *k, char *buf)
+{
+	char num[VALUE_BUF], *end = num + sizeof(num);
+	char *p = fmt_i64(end, k->instance), *w = buf;
+	size_t m = strlen(k->module), n = strlen(k->name);
+	memcpy(w, k->module, m);
+	w += m;
+	*w++ = ':';
+	memcpy(w, p, (size_t)(end - p));
+	w += end - p;
+	*w++ = ':';
+	memcpy(w, k->name, n);
+	w += n;
+	*w++ = ':';
+	return (size_t)(w - buf);
+}
+
+/* A value written in place at w (room reserved); returns its end. */
+static char *
+put_value(char *w, const zk_kstat_rec *k, const cand *c)
+{
+	uint64_t u;
+	switch (c->idx) {
+	case C_CRTIME:
+	case C_SNAPTIME:
+		u = c->idx == C_CRTIME ? k->crtime_ns : k->snaptime_ns;
+		w += u64_digits(u / 1000000000u) + 10;
+		fmt_hrtime(w, u);
+		return w;
+	case C_CLASS: {
+		size_t n = strlen(k->class);
+		memcpy(w, k->class, n);
+		return w + n;
+	}
+	default:
+		break;
+	}
+	const zk_kstat_datum *d = &k->data[c->idx];
+	switch (k->shape->types[c->idx]) {
+	case ZK_KSTAT_INT64:
+		if (d->i64 < 0) {
+			*w++ = '-';
+			u = (uint64_t)0 - (uint64_t)d->i64;
+		} else {
+			u = (uint64_t)d->i64;
+		}
+		break;
+	case ZK_KSTAT_UINT64:
+		u = d->u64;
+		break;
+	case ZK_KSTAT_STRING: {
+		size_t n = strlen(d->str);
+		memcpy(w, d->str, n);
+		return w + n;
+	}
+	default:
+		return w;
+	}
+	w += u64_digits(u);
+	fmt_u64(w, u);
+	return w;
+}
+
+/* The longest -p line after its prefix: a name, a separator, the longest
+ * value (a string), a newline; and room to copy names and prefixes in
+ * whole fixed-size blocks. */
+#define LINE_ROOM (CAND_NAME + 1 + ZK_KSTAT_STR_VALUE + 1 + 32)
+
+/* The hot loop of kstat -p: one reservation and plain copies per line. */
 static void
-render_parseable(outbuf *o, const zk_kstat *k, const entry *e, size_t n,
+render_parseable(outbuf *o, const zk_kstat_rec *k, const cand **c, size_t n,
     const zk_kstat_view_opts *opts)
 {
-	char prefix[3 * ZK_KSTAT_STRLEN + 16];
-	int plen = snprintf(prefix, sizeof(prefix), "%s:%d:%s:", k->module,
-	    k->instance, k->name);
+	char prefix[PREFIX_BUF + 32];
+	size_t plen = prefix_text(k, prefix);
+	bool values = opts->layout != ZK_KSTAT_NAMES;
+	char sep = opts->colon ? ':' : '\t';
 	for (size_t i = 0; i < n; i++) {
-		out_mem(o, prefix, (size_t)plen);
-		out_str(o, e[i].name);
-		if (opts->layout != ZK_KSTAT_NAMES) {
-			out_char(o, opts->colon ? ':' : '\t');
-			out_value(o, k, &e[i], false);
+		if (!out_reserve(o, plen + LINE_ROOM))
+			return;
+		char *w = o->p + o->len;
+		for (size_t j = 0; j < plen; j += 32)
+			memcpy(w + j, prefix + j, 32);
+		w += plen;
+		memcpy(w, c[i]->name, CAND_NAME);
+		w += c[i]->len;
+		if (values) {
+			*w++ = sep;
+			w = put_value(w, k, c[i]);
 		}
-		out_char(o, '\n');
+		*w++ = '\n';
+		o->len = (size_t)(w - o->p);
 	}
 }
 
 static void
-render_json(outbuf *o, const zk_kstat *k, const entry *e, size_t n,
+render_json(outbuf *o, const zk_kstat_rec *k, const cand **c, size_t n,
     bool first)
 {
+	char buf[VALUE_BUF];
 	out_str(o, first ? "{\n\t\"module\": " : ", {\n\t\"module\": ");
-	out_json_string(o, k->module);
-	out_fmt(o, ",\n\t\"instance\": %d,\n\t\"name\": ", k->instance);
-	out_json_string(o, k->name);
+	out_json_string(o, k->module, strlen(k->module));
+	out_str(o, ",\n\t\"instance\": ");
+	out_i64(o, k->instance);
+	out_str(o, ",\n\t\"name\": ");
+	out_json_string(o, k->name, strlen(k->name));
 	out_str(o, ",\n\t\"class\": ");
-	out_json_string(o, k->class);
+	out_json_string(o, k->class, strlen(k->class));
 	out_fmt(o, ",\n\t\"type\": %d,\n\t\"snaptime\": ", KSTAT_TYPE_NAMED);
-	out_hrtime(o, k->snaptime_ns);
+	text t = number(buf, fmt_hrtime(buf + VALUE_BUF, k->snaptime_ns));
+	out_mem(o, t.p, t.len);
 	out_str(o, ",\n\t\"data\": {\n");
 	for (size_t i = 0; i < n; i++) {
 		out_mem(o, "\t\t", 2);
-		out_json_string(o, e[i].name);
+		out_json_string(o, c[i]->name, c[i]->len);
 		out_mem(o, ": ", 2);
-		out_value(o, k, &e[i], true);
+		text v = value_text(k, c[i], buf);
+		if (v.quote)
+			out_json_string(o, v.p, v.len);
+		else
+			out_mem(o, v.p, v.len);
 		out_str(o, i + 1 < n ? ",\n" : "\n");
 	}
 	out_str(o, "\t}\n}");
 }
 
-/* The kstats in display order, as pointers (the input stays untouched);
- * also the most values any has and a guess at the output size. */
-static const zk_kstat **
-sorted_view(const zk_kstat *ks, size_t n, size_t *maxvalues, size_t *guess)
+/* ---- rendering ------------------------------------------------------------- */
+
+/* Scratch space for one render. */
+typedef struct render_ctx {
+	const zk_kstat_query *q;
+	const zk_kstat_view_opts *opts;
+	shape_view *views;	/* by shape id */
+	bool *hit;		/* a row per selector (one without) */
+	const cand **sel;	/* the selected statistics of one kstat */
+	size_t nsel_max;
+	outbuf *out;		/* NULL: only count */
+} render_ctx;
+
+/* The statistics of k that the query selects, in order, into ctx->sel. */
+static ssize_t
+select_stats(render_ctx *x, const zk_kstat_rec *k, bool with_class)
 {
-	const zk_kstat **v = malloc((n + 1) * sizeof(*v));
-	if (v == NULL)
-		return NULL;
-	*maxvalues = 0;
-	*guess = 64;
-	for (size_t i = 0; i < n; i++) {
-		v[i] = &ks[i];
-		if (ks[i].nvalues > *maxvalues)
-			*maxvalues = ks[i].nvalues;
-		*guess += (ks[i].nvalues + 3) * 64;
+	kid id = { k->module, k->name, k->class, k->instance };
+	if (!selectors_hit(x->q, &id, x->hit))
+		return 0;
+	shape_view *v = &x->views[k->shape->id];
+	if (v->c == NULL && shape_view_build(v, k->shape, x->q) < 0)
+		return -ENOMEM;
+	if (v->n > x->nsel_max) {
+		const cand **s = realloc(x->sel, v->n * sizeof(*s));
+		if (s == NULL)
+			return -ENOMEM;
+		x->sel = s;
+		x->nsel_max = v->n;
 	}
-	qsort(v, n, sizeof(*v), compare_kstat_ptrs);
-	return v;
+	size_t rows = x->q->nsel ? x->q->nsel : 1;
+	return (ssize_t)select_cands(v, x->hit, rows, with_class, x->sel);
 }
 
-static void
-render_all(outbuf *o, const zk_kstat **v, size_t n, const zk_kstat_query *q,
-    const zk_kstat_view_opts *opts, scratch *s, size_t *nmatched)
+static int
+render_all(render_ctx *x, const sort_item *items, size_t n, size_t *nmatched)
 {
-	bool json = opts->layout == ZK_KSTAT_JSON, first = true;
-	bool with_class = opts->layout == ZK_KSTAT_PARSEABLE ||
-	    opts->layout == ZK_KSTAT_NAMES;
-	if (json)
+	zk_kstat_layout layout = x->opts->layout;
+	bool json = layout == ZK_KSTAT_JSON, first = true;
+	bool with_class = layout == ZK_KSTAT_PARSEABLE ||
+	    layout == ZK_KSTAT_NAMES;
+	outbuf *o = x->out;
+	if (json && o)
 		out_char(o, '[');
-	for (size_t i = 0; i < n; i++) {
-		size_t ne = collect_entries(v[i], q, with_class, s);
-		const entry *e = s->e;
+	for (size_t i = 0; i < n && (o == NULL || o->err == 0); i++) {
+		const zk_kstat_rec *k = items[i].r;
+		ssize_t ne = select_stats(x, k, with_class);
+		if (ne < 0)
+			return (int)ne;
 		if (ne == 0)
 			continue;	/* no header without statistics */
-		*nmatched += ne;
+		*nmatched += (size_t)ne;
+		if (o == NULL)
+			continue;
 		if (json)
-			render_json(o, v[i], e, ne, first);
-		else if (opts->layout == ZK_KSTAT_HUMAN)
-			render_human(o, v[i], e, ne);
+			render_json(o, k, x->sel, (size_t)ne, first);
+		else if (layout == ZK_KSTAT_HUMAN)
+			render_human(o, k, x->sel, (size_t)ne);
 		else
-			render_parseable(o, v[i], e, ne, opts);
+			render_parseable(o, k, x->sel, (size_t)ne, x->opts);
 		first = false;
 	}
-	if (json)
+	if (json && o)
 		out_str(o, "]\n");
+	return 0;
+}
+
+/* Sort, select and render a snapshot into out (NULL: count only). */
+static int
+render_snap(const zk_kstat_snap *s, const zk_kstat_query *q,
+    const zk_kstat_view_opts *opts, outbuf *out, size_t *nmatched)
+{
+	static const zk_kstat_query all = { 0 };
+	static const zk_kstat_view_opts human = { 0 };
+	size_t n, matched = 0, nshapes = zk_kstat_snap_nshapes(s);
+	const zk_kstat_rec *recs = zk_kstat_snap_recs(s, &n);
+	if (q == NULL)
+		q = &all;
+	render_ctx x = { q, opts ? opts : &human, NULL, NULL, NULL, 0, out };
+	_cleanup_free_ sort_item *items = malloc((n + 1) * sizeof(*items));
+	x.views = calloc(nshapes + 1, sizeof(*x.views));
+	x.hit = calloc(q->nsel + 1, sizeof(*x.hit));
+	int r = items && x.views && x.hit ? 0 : -ENOMEM;
+	if (r == 0)
+		r = rank_modules(recs, n, items);
+	if (r == 0) {
+		qsort(items, n, sizeof(*items), compare_items);
+		r = render_all(&x, items, n, &matched);
+	}
+	for (size_t i = 0; x.views && i < nshapes; i++) {
+		free(x.views[i].c);
+		free(x.views[i].ok);
+	}
+	free(x.views);
+	free(x.hit);
+	free(x.sel);
+	if (nmatched)
+		*nmatched = matched;
+	return r;
+}
+
+int
+zk_kstat_render_snap(const zk_kstat_snap *s, const zk_kstat_query *q,
+    const zk_kstat_view_opts *opts, zk_kstat_sink *sink, void *arg,
+    size_t *nmatched)
+{
+	if (sink == NULL)
+		return render_snap(s, q, opts, NULL, nmatched);
+	outbuf o = { .p = malloc(ZK_KSTAT_SINK_CHUNK),
+	    .cap = ZK_KSTAT_SINK_CHUNK, .sink = sink, .arg = arg };
+	if (o.p == NULL)
+		return -ENOMEM;
+	int r = render_snap(s, q, opts, &o, nmatched);
+	if (r == 0)
+		out_flush(&o);
+	free(o.p);
+	return r < 0 ? r : o.err;
 }
 
 char *
 zk_kstat_render(const zk_kstat *ks, size_t n, const zk_kstat_query *q,
     const zk_kstat_view_opts *opts, size_t *nmatched)
 {
-	static const zk_kstat_query all = { 0 };
-	static const zk_kstat_view_opts human = { 0 };
-	size_t maxvalues = 0, guess = 0, matched = 0;
-	_cleanup_free_ const zk_kstat **v = sorted_view(ks, n, &maxvalues,
-	    &guess);
-	if (q == NULL)
-		q = &all;
-	_cleanup_free_ entry *e = malloc((maxvalues + 3) * sizeof(*e));
-	_cleanup_free_ const selector **hit = malloc((q->nsel + 1) *
-	    sizeof(*hit));
+	zk_error err = { 0 };
+	zk_kstat_snap *s = zk_kstat_snap_new(NULL, NULL);
 	outbuf o = { 0 };
-	if (v == NULL || e == NULL || hit == NULL || !out_reserve(&o, guess)) {
-		free(o.p);
-		return NULL;
-	}
-	scratch s = { e, hit };
-	render_all(&o, v, n, q, opts ? opts : &human, &s, &matched);
-	if (o.failed) {
+	int r = s ? zk_kstat_snap_add(s, ks, n, &err) : -ENOMEM;
+	if (r == 0 && out_reserve(&o, 4096))
+		r = render_snap(s, q, opts, &o, nmatched);
+	zk_kstat_snap_free(s);
+	if (r < 0 || o.err < 0 || o.p == NULL) {
 		free(o.p);
 		return NULL;
 	}
 	o.p[o.len] = '\0';
-	if (nmatched)
-		*nmatched = matched;
 	return o.p;
 }
 

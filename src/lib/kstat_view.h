@@ -57,19 +57,35 @@ int zk_kstat_query_set_class(zk_kstat_query *q, const char *pattern,
 /* Does the query select statistic `stat` of kstat k? */
 bool zk_kstat_query_matches(const zk_kstat_query *q, const zk_kstat *k,
     const char *stat);
+/* Could the query select any statistic of this kstat?  A zk_kstat_want_fn
+ * (arg: the query), so a snapshot keeps only what may be printed. */
+bool zk_kstat_query_wants(void *q, const char *module, int instance,
+    const char *name, const char *class);
 
 /* kstat order: module (case-insensitive), instance number, name. */
 int zk_kstat_compare(const zk_kstat *a, const zk_kstat *b);
 /* Sort kstats into that order and each one's values by name. */
 void zk_kstat_sort(zk_kstat *ks, size_t n);
 
+/* Takes rendered text in pieces; returns 0 or -errno (which stops it). */
+typedef int zk_kstat_sink(void *arg, const char *text, size_t len);
+
 /*
- * Render the statistics q selects from ks (in any order: rendering sorts)
- * in the given layout.  The pseudo-statistics crtime and snaptime (seconds,
- * 9 decimals) are listed among the statistics, and class too in the -p and
- * -l layouts.  *nmatched counts the statistics printed (0: kstat exits 1).
- * NULL when out of memory.
+ * Render the statistics q (NULL: everything) selects from a snapshot, in
+ * the given layout, handing the text to sink in pieces of at most
+ * ZK_KSTAT_SINK_CHUNK bytes as it goes: kstat -p over a thousand zones is
+ * megabytes, which are cheaper written in pieces than first gathered.  A
+ * NULL sink only counts (kstat -q).  The pseudo-statistics crtime and
+ * snaptime (seconds, 9 decimals) are listed among the statistics, and
+ * class too in the -p and -l layouts.  *nmatched counts the statistics
+ * selected (0: kstat exits 1).  Returns 0, -ENOMEM, or the sink's error.
  */
+#define ZK_KSTAT_SINK_CHUNK (64u << 10)
+int zk_kstat_render_snap(const zk_kstat_snap *s, const zk_kstat_query *q,
+    const zk_kstat_view_opts *opts, zk_kstat_sink *sink, void *arg,
+    size_t *nmatched);
+/* The same from kstats in the simple form (in any order: rendering
+ * sorts), into a malloc'd string; NULL when out of memory. */
 char *zk_kstat_render(const zk_kstat *ks, size_t n, const zk_kstat_query *q,
     const zk_kstat_view_opts *opts, size_t *nmatched);
 

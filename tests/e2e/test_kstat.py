@@ -3,6 +3,7 @@ the kstats zoneadmd publishes for a running zone (memory_cap, caps, zones)."""
 import json
 import os
 import re
+import struct
 import time
 
 from conftest import wait_for, zone_payload
@@ -230,3 +231,117 @@ def test_zone_kstats_published_and_removed(pool, image):
     pool.vmadm("stop", uuid, check=True)
     p = pool.run("kstat", "-p", "-i", str(zoneid))
     assert p.returncode == 1, p.stdout
+
+
+# ---- many publishers: files written here in zoneadmd's layout ------------
+#
+# kstat_store.c's file format (native endianness): a 64-byte header
+# (magic, version, seq, nkstats, the three struct sizes, crtime, file size),
+# then per kstat a 120-byte header (module, name, class: 32 bytes each;
+# instance, nstats, crtime, snaptime) and 104-byte slots (name: 32 bytes;
+# type, reserved; a 64-byte value).  A format change breaks this on
+# purpose: the reader's tests should see it.
+
+KS_MAGIC, KS_VERSION = 0x534B4B5A, 1
+U64, I64, STR = 0, 1, 2
+
+
+def kstat_file(kstats, seq=2):
+    """kstats: [(module, instance, name, class, crtime, snaptime,
+    [(stat, type, value)])] -> the bytes of one publisher's file."""
+    body = b""
+    for module, inst, name, cls, crtime, snaptime, stats in kstats:
+        body += struct.pack("=32s32s32siIQQ", module.encode(), name.encode(),
+                            cls.encode(), inst, len(stats), crtime, snaptime)
+        for stat, typ, value in stats:
+            v = (value.encode().ljust(64, b"\0") if typ == STR else
+                 struct.pack("=q" if typ == I64 else "=Q", value).ljust(64, b"\0"))
+            body += struct.pack("=32sII", stat.encode(), typ, 0) + v
+    size = 64 + len(body)
+    hdr = struct.pack("=IIQIIIIQQQQ", KS_MAGIC, KS_VERSION, seq, len(kstats),
+                      64, 120, 104, 1, size, 0, 0)
+    return hdr + body
+
+
+MC_STATS = ["zonename", "rss", "physcap", "swap", "swapcap", "nover",
+            "pagedout", "pgpgin", "anonpgin", "execpgin", "fspgin",
+            "anon_alloc_fail"]
+
+
+def fake_zone(zoneid):
+    uuid = "%08x-7c02-47e2-8b31-b26eadfc0746" % zoneid
+    mc = [(s, STR, uuid) if s == "zonename" else (s, U64, zoneid * 1000 + i)
+          for i, s in enumerate(MC_STATS)]
+    caps = [("value", U64, zoneid), ("drift", I64, -zoneid),
+            ("zonename", STR, uuid)]
+    return uuid, kstat_file([
+        ("memory_cap", zoneid, uuid, "zone_memory_cap", 10**9 + zoneid,
+         5 * 10**9 + zoneid, mc),
+        ("caps", zoneid, f"cpucaps_zone_{zoneid}", "zone_caps", 7, 8, caps),
+    ])
+
+
+def test_many_zones_parseable_complete_and_ordered(pool):
+    """Hundreds of publishers: every statistic once, in kstat order, with
+    the values written; megabytes arrive whole through the pipe."""
+    d = os.path.join(pool.rundir, "kstat")
+    os.makedirs(d, exist_ok=True)
+    zoneids = list(range(1, 601))
+    for z in reversed(zoneids):     # directory order is not kstat order
+        uuid, data = fake_zone(z)
+        with open(os.path.join(d, uuid), "wb") as f:
+            f.write(data)
+    p = pool.run("kstat", "-p", check=True)
+    lines = p.stdout.splitlines()
+    zone = [l for l in lines if ":0:global:" not in l]
+    per_zone = len(MC_STATS) + 3 + 3 + 3  # + crtime, snaptime, class each
+    assert len(zone) == len(zoneids) * per_zone
+    keys = [l.split("\t")[0] for l in lines]
+    assert len(set(keys)) == len(keys)
+    # kstats by module, then instance as a number; statistics by name
+    order = [(k.split(":")[0].lower(), int(k.split(":")[1])) for k in keys]
+    assert order == sorted(order)
+    s = parseable(p.stdout)
+    for z in (1, 9, 10, 100, 600):
+        uuid = "%08x-7c02-47e2-8b31-b26eadfc0746" % z
+        pre = f"memory_cap:{z}:{uuid[:30]}:"
+        assert s[pre + "zonename"] == uuid
+        assert s[pre + "rss"] == str(z * 1000 + 1)
+        assert s[pre + "crtime"] == "1.%09d" % z
+        assert s[pre + "snaptime"] == "5.%09d" % z
+        assert s[f"caps:{z}:cpucaps_zone_{z}:drift"] == str(-z)
+        stats = [k.rsplit(":", 1)[1] for k in keys if k.startswith(pre)]
+        assert stats == sorted(stats)
+    # the names-only layout lists the same keys; -q prints nothing
+    p = pool.run("kstat", "-l", check=True)
+    assert p.stdout.splitlines() == keys
+    p = pool.run("kstat", "-q")
+    assert p.returncode == 0 and p.stdout == ""
+    # a selection keeps its kstats only, the global zone's too
+    p = pool.run("kstat", "-p", "-i", "/^(7|0)$/", "-s", "zonename",
+                 check=True)
+    uuid7 = "%08x-7c02-47e2-8b31-b26eadfc0746" % 7
+    assert p.stdout.splitlines() == [
+        f"caps:7:cpucaps_zone_7:zonename\t{uuid7}",
+        "memory_cap:0:global:zonename\tglobal",
+        f"memory_cap:7:{uuid7[:30]}:zonename\t{uuid7}",
+        "zones:0:global:zonename\tglobal",
+    ]
+    j = json.loads(pool.run("kstat", "-j", "-c", "zone_caps",
+                            check=True).stdout)
+    assert [k["instance"] for k in j] == zoneids
+
+
+def test_file_mid_update_is_left_out(pool):
+    """A file whose sequence is odd (its publisher died inside an update)
+    is skipped; its neighbours are printed."""
+    d = os.path.join(pool.rundir, "kstat")
+    os.makedirs(d, exist_ok=True)
+    for z, seq in ((1, 2), (2, 3), (3, 4)):
+        uuid, data = fake_zone(z)
+        data = data[:8] + struct.pack("=Q", seq) + data[16:]
+        with open(os.path.join(d, uuid), "wb") as f:
+            f.write(data)
+    p = pool.run("kstat", "-l", "-c", "zone_caps", ":::value", check=True)
+    assert p.stdout == ("caps:1:cpucaps_zone_1:value\n"
+                        "caps:3:cpucaps_zone_3:value\n")

@@ -969,6 +969,15 @@ typedef struct timing {
 	size_t nkstats, bytes;
 } timing;
 
+/* A sink that only counts what it is given. */
+static int
+count_bytes(void *arg, const char *text, size_t len)
+{
+	(void)text;
+	*(size_t *)arg += len;
+	return 0;
+}
+
 /* Snapshot + render -p, as `kstat -p` does, a few times. */
 static void
 time_snapshot(const char *dir, timing *t)
@@ -977,19 +986,19 @@ time_snapshot(const char *dir, timing *t)
 	zk_kstat_view_opts o = { .layout = ZK_KSTAT_PARSEABLE };
 	for (int run = 0; run < 7; run++) {
 		struct timespec t0, t1, t2;
-		zk_kstat *ks = NULL;
-		size_t n = 0;
 		zk_error err = { 0 };
+		size_t bytes = 0;
 		clock_gettime(CLOCK_MONOTONIC, &t0);
-		assert_int_equal(zk_kstat_read_dir(dir, &ks, &n, &err), 0);
+		zk_kstat_snap *snap = zk_kstat_snap_new(NULL, NULL);
+		assert_non_null(snap);
+		assert_int_equal(zk_kstat_snap_read_dir(snap, dir, &err), 0);
 		clock_gettime(CLOCK_MONOTONIC, &t1);
-		char *text = zk_kstat_render(ks, n, NULL, &o, NULL);
+		assert_int_equal(zk_kstat_render_snap(snap, NULL, &o,
+		    count_bytes, &bytes, NULL), 0);
 		clock_gettime(CLOCK_MONOTONIC, &t2);
-		assert_non_null(text);
-		t->nkstats = n;
-		t->bytes = strlen(text);
-		free(text);
-		zk_kstat_free(ks, n);
+		zk_kstat_snap_recs(snap, &t->nkstats);
+		t->bytes = bytes;
+		zk_kstat_snap_free(snap);
 		double r = elapsed_ms(&t0, &t1), w = elapsed_ms(&t1, &t2);
 		if (run == 0)
 			t->first_ms = r + w;
@@ -1015,6 +1024,374 @@ test_snapshot_speed(void **state)
 	/* The target is 10 ms; the bound leaves room for sanitizers and busy
 	 * CI machines, the figures above are what to look at. */
 	assert_true(t.read_ms + t.render_ms < 250.0);
+	remove_tmpdir(dir);
+}
+
+/* ---- snapshot: the compact form kstat(1M) reads into ------------------- */
+
+static const zk_kstat_stat_def *
+perf_def(size_t k, size_t *n)
+{
+	switch (k) {
+	case 0: *n = ZK_ARRAY_SIZE(perf_mc); return perf_mc;
+	case 1: *n = ZK_ARRAY_SIZE(perf_caps); return perf_caps;
+	default: *n = ZK_ARRAY_SIZE(perf_zones); return perf_zones;
+	}
+}
+
+static zk_kstat_snap *
+snap_of_dir(const char *dir, zk_kstat_want_fn *want, void *arg)
+{
+	zk_error err = { 0 };
+	zk_kstat_snap *snap = zk_kstat_snap_new(want, arg);
+	assert_non_null(snap);
+	assert_int_equal(zk_kstat_snap_read_dir(snap, dir, &err), 0);
+	return snap;
+}
+
+/* Every kstat of every file, its identity, values and shape. */
+static void
+test_snap_read_dir(void **state)
+{
+	(void)state;
+	char *dir = make_tmpdir();
+	for (int z = 1; z <= 5; z++)
+		make_zone_file(dir, z);
+	zk_kstat_snap *snap = snap_of_dir(dir, NULL, NULL);
+	size_t n;
+	const zk_kstat_rec *r = zk_kstat_snap_recs(snap, &n);
+	assert_int_equal(n, 15);
+	/* one shape per layout, shared by every zone */
+	assert_int_equal(zk_kstat_snap_nshapes(snap), 3);
+	for (size_t i = 0; i < n; i++) {
+		size_t k = strcmp(r[i].module, "memory_cap") == 0 ? 0 :
+		    strcmp(r[i].module, "caps") == 0 ? 1 : 2, nstats;
+		const zk_kstat_stat_def *def = perf_def(k, &nstats);
+		assert_true(r[i].instance >= 1 && r[i].instance <= 5);
+		assert_int_equal(r[i].shape->nstats, nstats);
+		for (size_t j = 0; j < nstats; j++) {
+			assert_string_equal(r[i].shape->names[j], def[j].name);
+			assert_int_equal(r[i].shape->types[j], def[j].type);
+		}
+		assert_true(r[i].crtime_ns > 0 &&
+		    r[i].crtime_ns <= r[i].snaptime_ns);
+		if (k == 0) {
+			char uuid[40];
+			snprintf(uuid, sizeof(uuid),
+			    "%08x-7c02-47e2-8b31-b26eadfc0746", r[i].instance);
+			assert_string_equal(r[i].data[0].str, uuid);
+			assert_int_equal(strlen(r[i].name), 30);
+			assert_memory_equal(r[i].name, uuid, 30);
+			assert_string_equal(r[i].class, "zone_memory_cap");
+			assert_int_equal(r[i].data[1].u64, 123456789);
+		}
+	}
+	zk_kstat_snap_free(snap);
+	remove_tmpdir(dir);
+}
+
+static bool
+only_caps(void *arg, const char *module, int instance, const char *name,
+    const char *class)
+{
+	(void)name;
+	(void)class;
+	++*(int *)arg;
+	return strcmp(module, "caps") == 0 && instance != 3;
+}
+
+/* A snapshot keeps what want() accepts; unwanted host kstats are not
+ * even read. */
+static void
+test_snap_want(void **state)
+{
+	(void)state;
+	char *dir = make_tmpdir();
+	for (int z = 1; z <= 5; z++)
+		make_zone_file(dir, z);
+	int asked = 0;
+	zk_kstat_snap *snap = snap_of_dir(dir, only_caps, &asked);
+	assert_int_equal(asked, 15);
+	size_t n;
+	const zk_kstat_rec *r = zk_kstat_snap_recs(snap, &n);
+	assert_int_equal(n, 4);
+	for (size_t i = 0; i < n; i++) {
+		assert_string_equal(r[i].module, "caps");
+		assert_int_not_equal(r[i].instance, 3);
+	}
+	/* the global zone's kstats are not wanted: /proc is never opened */
+	zk_error err = { 0 };
+	assert_int_equal(zk_kstat_snap_add_host(snap, "/nonexistent", &err),
+	    0);
+	assert_false(zk_kstat_snap_wants(snap, "zones", 0, "global",
+	    "zone_misc"));
+	zk_kstat_snap_free(snap);
+
+	/* wanted, they are: a missing /proc is the error it always was */
+	snap = zk_kstat_snap_new(NULL, NULL);
+	assert_int_equal(zk_kstat_snap_add_host(snap, "/nonexistent", &err),
+	    -ENOENT);
+	char proc[PATH_MAX];
+	assert_int_equal(zk_kstat_snap_add_host(snap, data_path("proc", proc),
+	    &err), 0);
+	zk_kstat_snap_recs(snap, &n);
+	assert_int_equal(n, 2);
+	zk_kstat_snap_free(snap);
+	remove_tmpdir(dir);
+}
+
+/* The query's filter: a kstat is kept when some selector could print
+ * something of it. */
+static void
+test_query_wants(void **state)
+{
+	(void)state;
+	zk_kstat_query *q = zk_kstat_query_new();
+	zk_error err = { 0 };
+	assert_true(zk_kstat_query_wants(q, "caps", 1, "x", "zone_caps"));
+	assert_int_equal(zk_kstat_query_add_operand(q, "memory_cap:/^1/::rss",
+	    &err), 0);
+	assert_int_equal(zk_kstat_query_add_operand(q, "zones:-5", &err), 0);
+	assert_true(zk_kstat_query_wants(q, "memory_cap", 12, "x", "c"));
+	assert_false(zk_kstat_query_wants(q, "memory_cap", 2, "x", "c"));
+	assert_false(zk_kstat_query_wants(q, "caps", 1, "x", "c"));
+	assert_true(zk_kstat_query_wants(q, "zones", -5, "x", "c"));
+	assert_int_equal(zk_kstat_query_set_class(q, "zone_*", &err), 0);
+	assert_false(zk_kstat_query_wants(q, "zones", -5, "x", "c"));
+	assert_true(zk_kstat_query_wants(q, "zones", -5, "x", "zone_misc"));
+	zk_kstat_query_free(q);
+}
+
+/* A sink collecting every piece, as kstat writes them to stdout. */
+typedef struct pieces {
+	char *text;
+	size_t len, max_piece, calls;
+	int fail_at;		/* > 0: return -EPIPE on that call */
+} pieces;
+
+static int
+collect(void *arg, const char *text, size_t len)
+{
+	pieces *p = arg;
+	if (++p->calls == (size_t)p->fail_at)
+		return -EPIPE;
+	p->text = realloc(p->text, p->len + len + 1);
+	assert_non_null(p->text);
+	memcpy(p->text + p->len, text, len);
+	p->len += len;
+	p->text[p->len] = '\0';
+	p->max_piece = len > p->max_piece ? len : p->max_piece;
+	return 0;
+}
+
+/* The snapshot rendered through a sink is exactly what the simple form
+ * renders, for every layout and a spread of queries; large output comes
+ * in pieces no larger than promised. */
+static void
+test_snap_render_matches_simple_form(void **state)
+{
+	(void)state;
+	char *dir = make_tmpdir(), proc[PATH_MAX];
+	for (int z = 1; z <= 300; z++)
+		make_zone_file(dir, z);
+	data_path("proc", proc);
+	zk_error err = { 0 };
+	zk_kstat *ks = NULL;
+	size_t nks = 0;
+	assert_int_equal(zk_kstat_read_dir(dir, &ks, &nks, &err), 0);
+	assert_int_equal(zk_kstat_read_host_at(proc, &ks, &nks, &err), 0);
+	static const char *const queries[][3] = {
+		{ NULL }, { ":::rss" }, { "/^c/", "zones:::nsec_user" },
+		{ "::global" }, { "memory_cap:/^2/:/^0/:/^[a-p]/" },
+		{ ":::/time$/" }, { "nosuch" },
+	};
+	static const zk_kstat_view_opts layouts[] = {
+		{ ZK_KSTAT_HUMAN, false }, { ZK_KSTAT_PARSEABLE, false },
+		{ ZK_KSTAT_PARSEABLE, true }, { ZK_KSTAT_NAMES, false },
+		{ ZK_KSTAT_JSON, false },
+	};
+	for (size_t qi = 0; qi < ZK_ARRAY_SIZE(queries); qi++) {
+		zk_kstat_query *q = zk_kstat_query_new();
+		for (size_t i = 0; i < 3 && queries[qi][i]; i++)
+			assert_int_equal(zk_kstat_query_add_operand(q,
+			    queries[qi][i], &err), 0);
+		/* the snapshot keeps only what the query wants */
+		zk_kstat_snap *snap = snap_of_dir(dir, zk_kstat_query_wants, q);
+		assert_int_equal(zk_kstat_snap_add(snap, ks + nks - 2, 2, &err),
+		    0);
+		for (size_t li = 0; li < ZK_ARRAY_SIZE(layouts); li++) {
+			size_t want_n = 0, got_n = 0, count_n = 0;
+			_cleanup_free_ char *want = zk_kstat_render(ks, nks, q,
+			    &layouts[li], &want_n);
+			pieces p = { 0 };
+			assert_int_equal(zk_kstat_render_snap(snap, q,
+			    &layouts[li], collect, &p, &got_n), 0);
+			assert_string_equal(p.text ? p.text : "", want);
+			assert_int_equal(got_n, want_n);
+			assert_true(p.max_piece <= ZK_KSTAT_SINK_CHUNK);
+			if (strlen(want) > 2 * ZK_KSTAT_SINK_CHUNK)
+				assert_true(p.calls > 2);
+			/* no sink: the count alone (kstat -q) */
+			assert_int_equal(zk_kstat_render_snap(snap, q,
+			    &layouts[li], NULL, NULL, &count_n), 0);
+			assert_int_equal(count_n, want_n);
+			free(p.text);
+		}
+		zk_kstat_snap_free(snap);
+		zk_kstat_query_free(q);
+	}
+	zk_kstat_free(ks, nks);
+	remove_tmpdir(dir);
+}
+
+/* A sink's error stops the render and is what it returns. */
+static void
+test_snap_render_sink_error(void **state)
+{
+	(void)state;
+	char *dir = make_tmpdir();
+	for (int z = 1; z <= 100; z++)
+		make_zone_file(dir, z);
+	zk_kstat_snap *snap = snap_of_dir(dir, NULL, NULL);
+	zk_kstat_view_opts o = { .layout = ZK_KSTAT_PARSEABLE };
+	pieces p = { .fail_at = 2 };
+	assert_int_equal(zk_kstat_render_snap(snap, NULL, &o, collect, &p,
+	    NULL), -EPIPE);
+	assert_int_equal(p.calls, 2);	/* none after the failure */
+	free(p.text);
+	zk_kstat_snap_free(snap);
+	remove_tmpdir(dir);
+}
+
+/* Numbers are formatted by hand: every width, both extremes, and times
+ * whose fractions have leading zeros, against printf. */
+static void
+test_render_numbers(void **state)
+{
+	(void)state;
+	static const uint64_t u[] = {
+		0, 1, 9, 10, 11, 99, 100, 101, 999, 1000, 9999, 10000, 65535,
+		99999999, 100000000, 100000001, 1234567890123ULL,
+		9999999999999999ULL, 10000000000000000ULL,
+		10000000000000000000ULL, UINT64_MAX,
+	};
+	static const int64_t i[] = { INT64_MIN, INT64_MIN + 1, -100000000,
+	    -99, -1, 0, 1, INT64_MAX };
+	static const uint64_t t[] = { 0, 1, 999999999, 1000000000,
+	    1000000001, 8748783895714790ULL, UINT64_MAX };
+	zk_kstat_value v[ZK_ARRAY_SIZE(u) + ZK_ARRAY_SIZE(i)];
+	char want[4096] = "", line[128];
+	for (size_t x = 0; x < ZK_ARRAY_SIZE(t); x++) {
+		size_t n = 0;
+		for (size_t k = 0; k < ZK_ARRAY_SIZE(u); k++, n++) {
+			v[n] = (zk_kstat_value){ .type = ZK_KSTAT_UINT64,
+			    .v.u64 = u[k] };
+			snprintf(v[n].name, sizeof(v[n].name), "u%02zu", k);
+		}
+		for (size_t k = 0; k < ZK_ARRAY_SIZE(i); k++, n++) {
+			v[n] = (zk_kstat_value){ .type = ZK_KSTAT_INT64,
+			    .v.i64 = i[k] };
+			snprintf(v[n].name, sizeof(v[n].name), "v%02zu", k);
+		}
+		zk_kstat ks = { "m", -7, "n", "c", t[x],
+		    t[ZK_ARRAY_SIZE(t) - 1 - x], n, v };
+		want[0] = '\0';
+		snprintf(line, sizeof(line), "m:-7:n:class\tc\n"
+		    "m:-7:n:crtime\t%llu.%09llu\n",
+		    (unsigned long long)(t[x] / 1000000000),
+		    (unsigned long long)(t[x] % 1000000000));
+		strcat(want, line);
+		uint64_t st = t[ZK_ARRAY_SIZE(t) - 1 - x];
+		snprintf(line, sizeof(line), "m:-7:n:snaptime\t%llu.%09llu\n",
+		    (unsigned long long)(st / 1000000000),
+		    (unsigned long long)(st % 1000000000));
+		strcat(want, line);
+		for (size_t k = 0; k < ZK_ARRAY_SIZE(u); k++) {
+			snprintf(line, sizeof(line), "m:-7:n:u%02zu\t%llu\n", k,
+			    (unsigned long long)u[k]);
+			strcat(want, line);
+		}
+		for (size_t k = 0; k < ZK_ARRAY_SIZE(i); k++) {
+			snprintf(line, sizeof(line), "m:-7:n:v%02zu\t%lld\n", k,
+			    (long long)i[k]);
+			strcat(want, line);
+		}
+		zk_kstat_view_opts o = { .layout = ZK_KSTAT_PARSEABLE };
+		_cleanup_free_ char *got = zk_kstat_render(&ks, 1, NULL, &o,
+		    NULL);
+		assert_string_equal(got, want);
+	}
+}
+
+/* Modules equal but for case sort by exact spelling; kstats equal in
+ * module, instance and name keep the order they were read in. */
+static void
+test_sort_case_and_ties(void **state)
+{
+	(void)state;
+	zk_kstat_value v[4] = { u("a", 1), u("a", 2), u("a", 3), u("a", 4) };
+	zk_kstat k[] = {
+		{ "caps", 1, "z", "c", 0, 0, 1, &v[0] },
+		{ "Caps", 1, "z", "c", 0, 0, 1, &v[1] },
+		{ "caps", 1, "z", "c", 0, 0, 1, &v[2] },
+		{ "CAPS", 1, "z", "c", 0, 0, 1, &v[3] },
+	};
+	zk_kstat_view_opts o = { .layout = ZK_KSTAT_PARSEABLE };
+	zk_kstat_query *q = zk_kstat_query_new();
+	zk_error err = { 0 };
+	assert_int_equal(zk_kstat_query_add_operand(q, ":::a", &err), 0);
+	_cleanup_free_ char *got = zk_kstat_render(k, ZK_ARRAY_SIZE(k), q, &o,
+	    NULL);
+	assert_string_equal(got,
+	    "CAPS:1:z:a\t4\n"
+	    "Caps:1:z:a\t2\n"
+	    "caps:1:z:a\t1\n"
+	    "caps:1:z:a\t3\n");
+	zk_kstat_query_free(q);
+}
+
+/* The snapshot reads files with the same seqlock: never torn. */
+static void
+test_snap_seqlock_consistent(void **state)
+{
+	(void)state;
+	char *dir = make_tmpdir();
+	zk_kstat_def d;
+	zk_kstat_def_init(&d, "test", 0, "pair", "misc", pair_stats,
+	    ZK_ARRAY_SIZE(pair_stats));
+	zk_kstat_pub *pub = NULL;
+	zk_error err = { 0 };
+	assert_int_equal(zk_kstat_pub_create(dir, "pair", &d, 1, &pub, &err),
+	    0);
+	pid_t child = fork();
+	assert_true(child >= 0);
+	if (child == 0)
+		writer_loop(pub);
+	size_t snapshots = 0;
+	for (int i = 0; i < 5000; i++) {
+		zk_kstat_snap *snap = snap_of_dir(dir, NULL, NULL);
+		size_t n;
+		const zk_kstat_rec *r = zk_kstat_snap_recs(snap, &n);
+		if (n == 1) {
+			uint64_t a = r[0].data[0].u64, b = r[0].data[2].u64;
+			char want[32];
+			snprintf(want, sizeof(want), "%llu",
+			    (unsigned long long)a);
+			if (a != b || (a > 0 && strcmp(r[0].data[1].str,
+			    want) != 0)) {
+				kill(child, SIGKILL);
+				fail_msg("torn snapshot: %llu %llu %s",
+				    (unsigned long long)a,
+				    (unsigned long long)b, r[0].data[1].str);
+			}
+			snapshots++;
+		}
+		zk_kstat_snap_free(snap);
+	}
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+	assert_true(snapshots >= 50);
+	zk_kstat_pub_close(pub, false);
 	remove_tmpdir(dir);
 }
 
@@ -1048,6 +1425,14 @@ main(void)
 		cmocka_unit_test(test_golden_json),
 		cmocka_unit_test(test_json_escapes_and_empty),
 		cmocka_unit_test(test_timestamps),
+		cmocka_unit_test(test_snap_read_dir),
+		cmocka_unit_test(test_snap_want),
+		cmocka_unit_test(test_query_wants),
+		cmocka_unit_test(test_snap_render_matches_simple_form),
+		cmocka_unit_test(test_snap_render_sink_error),
+		cmocka_unit_test(test_render_numbers),
+		cmocka_unit_test(test_sort_case_and_ties),
+		cmocka_unit_test(test_snap_seqlock_consistent),
 		cmocka_unit_test(test_snapshot_speed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
