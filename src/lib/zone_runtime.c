@@ -63,6 +63,10 @@ zk_zone_spec_from_config(const zk_paths *p, const json_t *cfg,
 		    json_string_value(v));
 	}
 	zk_dataset_layers(p, uuid, image, &spec->layers);
+	char dir[PATH_MAX], nictags[PATH_MAX + 16];
+	snprintf(nictags, sizeof(nictags), "%s/nictags.json",
+	    zk_path_config_dir(p, dir));
+	zk_net_spec_from_config(cfg, nictags, &spec->net);
 	return 0;
 }
 
@@ -450,6 +454,10 @@ zk_zone_boot(const zk_zone_spec *s, zk_cgroup *cg, zk_zone_proc *out,
     zk_error *err)
 {
 	int sv[2];
+	/* Bad nic tags fail here, before there is anything to undo. */
+	_cleanup_(zk_net_plan_freep) zk_net_plan *plan = NULL;
+	if (zk_net_prepare(&s->net, &plan, err) < 0)
+		return zk_error_prefix(err, "zone %s", s->uuid);
 	zk_cgroup_procs procs;
 	int r = zk_cgroup_procs_open(cg, &procs, ZK_CG_JOIN_SELF, err);
 	if (r < 0)
@@ -477,11 +485,12 @@ zk_zone_boot(const zk_zone_spec *s, zk_cgroup *cg, zk_zone_proc *out,
 	out->pid = pid;
 	out->pidfd = pidfd;
 	out->console = -1;
+	/* init waits for MSG_GO, so its interfaces are there before it runs */
+	r = zk_net_plumb(plan, &s->net, s->uuid, pid, pidfd, err);
 	/* A child that failed to join has already reported why and gone:
 	 * await_exec reads that instead of a broken pipe. */
-	r = 0;
-	if (send(parent_end, (char[]){ MSG_GO }, 1, MSG_NOSIGNAL) != 1 &&
-	    errno != EPIPE)
+	if (r == 0 && send(parent_end, (char[]){ MSG_GO }, 1,
+	    MSG_NOSIGNAL) != 1 && errno != EPIPE)
 		r = zk_fail_errno(err, errno, "cannot release the zone's init");
 	if (r == 0)
 		r = await_exec(parent_end, out, err);
@@ -492,6 +501,8 @@ zk_zone_boot(const zk_zone_spec *s, zk_cgroup *cg, zk_zone_proc *out,
 		if (out->console >= 0)
 			close(out->console);
 		out->console = out->pidfd = -1;
+		if (plan != NULL)
+			zk_net_teardown(s->uuid, NULL);
 		return zk_error_prefix(err, "zone %s", s->uuid);
 	}
 	return 0;

@@ -15,6 +15,7 @@
 #include "error.h"
 #include "paths.h"
 #include "storage.h"
+#include "vnic.h"
 
 #define ZK_MAX_RESOLVERS 8
 
@@ -28,6 +29,7 @@ typedef struct zk_zone_spec {
 	char resolvers[ZK_MAX_RESOLVERS][64];
 	char dns_domain[256];
 	zk_root_layers layers;
+	zk_net_spec net;		/* nics and routes */
 } zk_zone_spec;
 
 int zk_zone_spec_from_config(const zk_paths *p, const json_t *cfg,

@@ -277,6 +277,21 @@ boot(zoneadmd *z, zk_error *err)
 	return 0;
 }
 
+/*
+ * The kernel deletes a zone's veth pairs when its network namespace dies,
+ * but later and on its own schedule: deleting the host ends here makes
+ * them gone by the time stop returns and frees their names for a reboot.
+ * (A zone whose config lost all its nics while it ran leaves its pairs to
+ * the kernel.)
+ */
+static void
+remove_nics(zoneadmd *z)
+{
+	zk_error err;
+	if (z->spec.net.nnics > 0 && zk_net_teardown(z->uuid, &err) < 0)
+		zlog(z, "teardown: %s", err.msg);
+}
+
 /* Remove every trace of the running zone; the dataset and config stay. */
 static void
 teardown(zoneadmd *z)
@@ -285,6 +300,7 @@ teardown(zoneadmd *z)
 	if (zk_cgroup_kill_all(z->cg, KILL_TIMEOUT_MS, &err) < 0 ||
 	    zk_cgroup_destroy(z->cg, &err) < 0)
 		zlog(z, "teardown: %s", err.msg);
+	remove_nics(z);
 	release_console(z);
 	if (zk_rm_rf(z->run, &err) < 0)
 		zlog(z, "teardown: %s", err.msg);
@@ -347,6 +363,7 @@ reboot_zone(zoneadmd *z)
 	zk_error err;
 	if (zk_cgroup_kill_all(z->cg, KILL_TIMEOUT_MS, &err) < 0)
 		zlog(z, "reboot: %s", err.msg);
+	remove_nics(z);
 	release_console(z);
 	int r = boot(z, &err);
 	if (r < 0) {
