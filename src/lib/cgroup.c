@@ -60,7 +60,7 @@ zk_cg_join(char *buf, const char *base, const char *rel)
 }
 
 bool
-zk_cg_has(const char *dir, const char *file)
+zk_cg_exists(const char *dir, const char *file)
 {
 	char path[PATH_MAX];
 	return zk_path_exists(zk_cg_join(path, dir, file));
@@ -76,26 +76,139 @@ zk_cg_write(const char *dir, const char *file, const char *value,
 }
 
 int
-zk_cg_set_frozen(const char *dir, const char *file, const char *on,
-    const char *off, bool frozen, int timeout_ms,
-    int (*wait)(const char *dir, int timeout_ms, zk_error *err),
-    zk_error *err)
+zk_cg_set_frozen(zk_cgroup *cg, const char *dir, const char *file,
+    const char *on, const char *off, bool frozen, int timeout_ms,
+    int (*wait)(zk_cgroup *cg, const char *dir, int timeout_ms,
+    zk_error *err), zk_error *err)
 {
 	int r = zk_cg_write(dir, file, frozen ? on : off, err);
 	if (r < 0 || !frozen)
 		return r;
-	if ((r = wait(dir, timeout_ms, err)) < 0) {
+	if ((r = wait(cg, dir, timeout_ms, err)) < 0) {
 		zk_error ignored = { 0 };
 		(void)zk_cg_write(dir, file, off, &ignored);
 	}
 	return r;
 }
 
+/* ---- kept files (cgroup_backend.h) ---- */
+
+/* Their iterator state lives in the open file: always read afresh. */
+static bool
+keepable(const char *file)
+{
+	return strcmp(file, "cgroup.procs") != 0 &&
+	    strcmp(file, "tasks") != 0 && strcmp(file, "cgroup.threads") != 0;
+}
+
+static zk_cg_kept *
+kept_find(zk_cgroup *cg, const char *path)
+{
+	for (size_t i = 0; i < ZK_CG_KEEP_MAX; i++)
+		if (cg->kept[i].path != NULL &&
+		    strcmp(cg->kept[i].path, path) == 0)
+			return &cg->kept[i];
+	return NULL;
+}
+
+static void
+kept_drop(zk_cg_kept *k)
+{
+	close(k->fd);
+	free(k->path);
+	k->path = NULL;
+	k->fd = -1;
+}
+
+/* Takes *fd when there is room; a full table only costs the saving. */
+static void
+kept_add(zk_cgroup *cg, const char *path, int *fd)
+{
+	for (size_t i = 0; i < ZK_CG_KEEP_MAX; i++) {
+		zk_cg_kept *k = &cg->kept[i];
+		if (k->path != NULL)
+			continue;
+		if ((k->path = strdup(path)) != NULL)
+			k->fd = TAKE_FD(*fd);
+		return;
+	}
+}
+
+void
+zk_cg_forget(zk_cgroup *cg)
+{
+	for (size_t i = 0; i < ZK_CG_KEEP_MAX; i++)
+		if (cg->kept[i].path != NULL)
+			kept_drop(&cg->kept[i]);
+}
+
+/*
+ * The whole text in one read from offset 0, so it is one snapshot; a
+ * buffer it fills is too small, and the read is repeated with a bigger one.
+ */
+#define KEPT_READ_MIN	4096
+#define KEPT_READ_MAX	(1 << 20)
+
+static int
+pread_text(int fd, char **out)
+{
+	for (size_t cap = KEPT_READ_MIN; cap <= KEPT_READ_MAX; cap *= 2) {
+		_cleanup_free_ char *buf = malloc(cap);
+		if (buf == NULL)
+			return -ENOMEM;
+		ssize_t n;
+		while ((n = pread(fd, buf, cap - 1, 0)) < 0 && errno == EINTR)
+			;
+		if (n < 0)
+			return -errno;
+		if ((size_t)n < cap - 1) {
+			buf[n] = '\0';
+			*out = TAKE_PTR(buf);
+			return 0;
+		}
+	}
+	return -EFBIG;
+}
+
 int
-zk_cg_read(const char *dir, const char *file, char **out, zk_error *err)
+zk_cg_read_once(const char *dir, const char *file, char **out, zk_error *err)
 {
 	char path[PATH_MAX];
 	return zk_read_file(zk_cg_join(path, dir, file), out, NULL, err);
+}
+
+int
+zk_cg_read(zk_cgroup *cg, const char *dir, const char *file, char **out,
+    zk_error *err)
+{
+	char path[PATH_MAX];
+	if (!keepable(file))
+		return zk_cg_read_once(dir, file, out, err);
+	zk_cg_join(path, dir, file);
+	zk_cg_kept *k = kept_find(cg, path);
+	if (k != NULL) {
+		if (pread_text(k->fd, out) == 0)
+			return 0;
+		/* ENODEV: the cgroup was removed, and may have been made
+		 * again since.  The path tells which (-ENOENT if gone). */
+		kept_drop(k);
+	}
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return zk_fail_errno(err, errno, "cannot open %s", path);
+	int r = pread_text(fd, out);
+	if (r < 0)
+		return zk_fail_errno(err, -r, "cannot read %s", path);
+	kept_add(cg, path, &fd);
+	return 0;
+}
+
+bool
+zk_cg_has(zk_cgroup *cg, const char *dir, const char *file)
+{
+	char path[PATH_MAX];
+	zk_cg_join(path, dir, file);
+	return kept_find(cg, path) != NULL || zk_path_exists(path);
 }
 
 static int
@@ -119,10 +232,11 @@ parse_u64(const char *s, uint64_t *v)
 }
 
 int
-zk_cg_read_u64(const char *dir, const char *file, uint64_t *v, zk_error *err)
+zk_cg_read_u64(zk_cgroup *cg, const char *dir, const char *file, uint64_t *v,
+    zk_error *err)
 {
 	_cleanup_free_ char *s = NULL;
-	int r = zk_cg_read(dir, file, &s, err);
+	int r = zk_cg_read(cg, dir, file, &s, err);
 	if (r < 0)
 		return r;
 	if (parse_u64(s, v) < 0)
@@ -132,11 +246,11 @@ zk_cg_read_u64(const char *dir, const char *file, uint64_t *v, zk_error *err)
 }
 
 int
-zk_cg_read_key(const char *dir, const char *file, const char *key,
-    uint64_t *v, zk_error *err)
+zk_cg_read_key(zk_cgroup *cg, const char *dir, const char *file,
+    const char *key, uint64_t *v, zk_error *err)
 {
 	_cleanup_free_ char *s = NULL;
-	int r = zk_cg_read(dir, file, &s, err);
+	int r = zk_cg_read(cg, dir, file, &s, err);
 	if (r < 0)
 		return r;
 	size_t klen = strlen(key);
@@ -156,11 +270,11 @@ zk_cg_read_key(const char *dir, const char *file, const char *key,
 }
 
 int
-zk_cg_read_key_opt(const char *dir, const char *file, const char *key,
-    uint64_t *v, zk_error *err)
+zk_cg_read_key_opt(zk_cgroup *cg, const char *dir, const char *file,
+    const char *key, uint64_t *v, zk_error *err)
 {
-	int r = zk_cg_read_key(dir, file, key, v, err);
-	if (r == -ENOENT && zk_cg_has(dir, file)) {
+	int r = zk_cg_read_key(cg, dir, file, key, v, err);
+	if (r == -ENOENT && zk_cg_has(cg, dir, file)) {
 		zk_error_clear(err);
 		*v = 0;
 		return 0;
@@ -184,15 +298,15 @@ zk_cg_find_key(const char *text, const char *key, uint64_t *v)
 }
 
 int
-zk_cg_read_psi_some(const char *dir, const char *file, uint64_t *total_us,
-    bool *present, zk_error *err)
+zk_cg_read_psi_some(zk_cgroup *cg, const char *dir, const char *file,
+    uint64_t *total_us, bool *present, zk_error *err)
 {
 	_cleanup_free_ char *s = NULL;
 	*present = false;
 	*total_us = 0;
-	if (!zk_cg_has(dir, file))
+	if (!zk_cg_has(cg, dir, file))
 		return 0;
-	int r = zk_cg_read(dir, file, &s, err);
+	int r = zk_cg_read(cg, dir, file, &s, err);
 	if (r == -ENOENT) {	/* removed since: the zone is going away */
 		zk_error_clear(err);
 		return 0;
@@ -364,7 +478,7 @@ read_procs_file(const char *dir, pid_t **pids, size_t *n, size_t *cap,
     zk_error *err)
 {
 	_cleanup_free_ char *s = NULL;
-	int r = zk_cg_read(dir, "cgroup.procs", &s, err);
+	int r = zk_cg_read_once(dir, "cgroup.procs", &s, err);
 	if (r < 0)
 		return r;
 	for (char *p = s; *p != '\0'; ) {
@@ -426,7 +540,7 @@ has_v1_hierarchy(const char *root)
 	for (size_t i = 0; i < ZK_ARRAY_SIZE(controllers); i++) {
 		char dir[PATH_MAX];
 		snprintf(dir, sizeof(dir), "%s/%s", root, controllers[i]);
-		if (zk_cg_has(dir, "cgroup.procs"))
+		if (zk_cg_exists(dir, "cgroup.procs"))
 			return true;
 	}
 	return false;
@@ -440,7 +554,7 @@ zk_cgroup_detect(const char *cgroup_root, zk_cgroup_mode *mode,
 	if (stat(cgroup_root, &st) < 0)
 		return zk_fail_errno(err, errno, "cannot use cgroup root %s",
 		    cgroup_root);
-	if (zk_cg_has(cgroup_root, "cgroup.controllers")) {
+	if (zk_cg_exists(cgroup_root, "cgroup.controllers")) {
 		*mode = ZK_CGROUP_V2;
 		return 0;
 	}
@@ -529,6 +643,9 @@ zk_cgroup_open(const char *cgroup_root, const char *parent, const char *name,
 void
 zk_cgroup_free(zk_cgroup *cg)
 {
+	if (cg == NULL)
+		return;
+	zk_cg_forget(cg);
 	free(cg);
 }
 
@@ -707,6 +824,7 @@ zk_cgroup_is_empty(zk_cgroup *cg)
 int
 zk_cgroup_destroy(zk_cgroup *cg, zk_error *err)
 {
+	zk_cg_forget(cg);	/* they would only read ENODEV from now on */
 	return cg->ops->destroy(cg, err);
 }
 
@@ -733,11 +851,25 @@ zk_cgroup_memory_counters(zk_cgroup *cg, zk_cgroup_memcounters *c,
 }
 
 int
-zk_cgroup_memory_watch(zk_cgroup *cg, uint64_t threshold, int *fds,
-    size_t *nfds, zk_error *err)
+zk_cgroup_memory_watch(zk_cgroup *cg, int *fd, zk_error *err)
 {
-	*nfds = 0;
-	return cg->ops->memory_watch(cg, threshold, fds, nfds, err);
+	*fd = -1;
+	return cg->ops->memory_watch(cg, fd, err);
+}
+
+int
+zk_cgroup_memory_pressure(zk_cgroup *cg, int *fd, zk_error *err)
+{
+	*fd = -1;
+	return cg->ops->memory_pressure(cg, fd, err);
+}
+
+int
+zk_cgroup_memory_threshold(zk_cgroup *cg, uint64_t threshold, int *fd,
+    zk_error *err)
+{
+	*fd = -1;
+	return cg->ops->memory_threshold(cg, threshold, fd, err);
 }
 
 /* Eventfds read as 8 bytes, inotify as whole events: one buffer that

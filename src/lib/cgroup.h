@@ -32,7 +32,12 @@ typedef struct zk_cgroup zk_cgroup;
 int zk_cgroup_detect(const char *cgroup_root, zk_cgroup_mode *mode,
     zk_error *err);
 
-/* A handle on <parent>/<name>; nothing is created yet. */
+/*
+ * A handle on <parent>/<name>; nothing is created yet.  The handle keeps
+ * the statistics files it reads open (cgroup_backend.h), so reads change
+ * it: one thread at a time.  zk_cgroup_destroy and zk_cgroup_free close
+ * them.
+ */
 int zk_cgroup_open(const char *cgroup_root, const char *parent,
     const char *name, zk_cgroup **out, zk_error *err);
 void zk_cgroup_free(zk_cgroup *cg);
@@ -173,20 +178,35 @@ int zk_cgroup_memory_counters(zk_cgroup *cg, zk_cgroup_memcounters *c,
     zk_error *err);
 
 /*
- * Descriptors that become readable when the kernel has memory news for the
- * zone (at most ZK_CG_MEMWATCH_MAX, written to fds).  v1: an eventfd on the
- * OOM notifier (memory.oom_control) and, unless threshold is 0 or
- * UINT64_MAX, one signalled whenever memory.usage_in_bytes crosses
- * threshold, either way (both registered through cgroup.event_control).
- * v2: an inotify descriptor whose watch on memory.events fires when any of
- * its counters (max, oom, oom_kill...) changes; threshold is unused.  The
- * caller owns the descriptors (non-blocking, close-on-exec); closing an
- * eventfd unregisters it.  After a wake-up, drain with
- * zk_cgroup_event_drain.
+ * Memory events for the capper: descriptors that become readable when the
+ * kernel has news of the zone's cap.  The caller owns them (non-blocking,
+ * close-on-exec); closing an eventfd unregisters it.  After a wake-up,
+ * drain with zk_cgroup_event_drain.  v1 registers eventfds through
+ * cgroup.event_control.
+ *
+ * The cap was hit.  v1: the OOM notifier (memory.oom_control), signalled
+ * each time the zone enters the OOM path.  v2: an inotify descriptor whose
+ * watch on memory.events fires when any of its counters (max, oom,
+ * oom_kill...) changes, each hit included.
  */
-#define ZK_CG_MEMWATCH_MAX 2
-int zk_cgroup_memory_watch(zk_cgroup *cg, uint64_t threshold, int *fds,
-    size_t *nfds, zk_error *err);
+int zk_cgroup_memory_watch(zk_cgroup *cg, int *fd, zk_error *err);
+/*
+ * v1: the kernel reclaimed from the zone because the zone reached its own
+ * cap (memory.pressure_level at "low,local": not a child cgroup's limit,
+ * not host-wide reclaim), once per 512 pages scanned: the hits the OOM
+ * notifier does not see.  v2 needs none (memory.events counts every hit):
+ * *fd is -1.
+ */
+int zk_cgroup_memory_pressure(zk_cgroup *cg, int *fd, zk_error *err);
+/*
+ * v1: signalled whenever memory.usage_in_bytes crosses threshold, either
+ * way: a warning before the cap.  The kernel registers it with
+ * synchronize_rcu() (10-14 ms here), so ask for it only when it is likely
+ * to be needed (memcap.h).  v2 has no usage thresholds: *fd is -1.
+ * None of the others waits for an RCU grace period.
+ */
+int zk_cgroup_memory_threshold(zk_cgroup *cg, uint64_t threshold, int *fd,
+    zk_error *err);
 void zk_cgroup_event_drain(int fd);
 
 /*

@@ -35,6 +35,18 @@ typedef struct zk_cg_hier {
 
 typedef struct zk_cgroup_ops zk_cgroup_ops;
 
+/*
+ * Statistics files the handle keeps open (zk_cg_read): zoneadmd's
+ * controllers re-read the same dozen knobs every few seconds, and open,
+ * path walk and close were most of an idle zoneadmd's CPU time.  Enough
+ * room for every file a backend reads repeatedly (v1: 14).
+ */
+#define ZK_CG_KEEP_MAX 24
+typedef struct zk_cg_kept {
+	char *path;		/* NULL: free slot */
+	int fd;
+} zk_cg_kept;
+
 struct zk_cgroup {
 	zk_cgroup_mode mode;
 	const zk_cgroup_ops *ops;
@@ -45,6 +57,7 @@ struct zk_cgroup {
 	zk_cg_hier hier[ZK_CG_V1_MAX];
 	size_t nhier;
 	char unified[PATH_MAX];	/* hybrid host's cgroup2 mount, "" if unused */
+	zk_cg_kept kept[ZK_CG_KEEP_MAX];
 };
 
 struct zk_cgroup_ops {
@@ -73,8 +86,10 @@ struct zk_cgroup_ops {
 	int (*cpu_stat)(zk_cgroup *cg, zk_cgroup_cpustat *st, zk_error *err);
 	int (*memory_counters)(zk_cgroup *cg, zk_cgroup_memcounters *c,
 	    zk_error *err);
-	int (*memory_watch)(zk_cgroup *cg, uint64_t threshold, int *fds,
-	    size_t *nfds, zk_error *err);
+	int (*memory_watch)(zk_cgroup *cg, int *fd, zk_error *err);
+	int (*memory_pressure)(zk_cgroup *cg, int *fd, zk_error *err);
+	int (*memory_threshold)(zk_cgroup *cg, uint64_t threshold, int *fd,
+	    zk_error *err);
 	int (*load_stat)(zk_cgroup *cg, zk_cgroup_loadstat *st, zk_error *err);
 };
 
@@ -84,15 +99,57 @@ extern const zk_cgroup_ops zk_cgroup_v2_ops;
 /* "<base>/<rel>" into buf (PATH_MAX); lengths are checked at open. */
 char *zk_cg_join(char *buf, const char *base, const char *rel);
 
-bool zk_cg_has(const char *dir, const char *file);
+/*
+ * Reading knob files.  Reads go through the handle, which keeps each
+ * statistics file open after its first read and re-reads it with
+ * pread(fd, buf, size, 0): kernfs regenerates a file's text on every read
+ * from offset 0, so a kept file reads what a fresh open would, for one
+ * system call instead of four.  Membership lists (cgroup.procs, tasks,
+ * cgroup.threads) are never kept: their iterator lives in the open file.
+ * A kept file that fails (ENODEV once the cgroup is removed) is closed and
+ * the path opened afresh, so a vanished cgroup reads as -ENOENT, as
+ * without keeping.  Kept files are closed by zk_cgroup_destroy and
+ * zk_cgroup_free.  Writes always open the path (zk_cg_write).
+ *
+ * Real cgroup files are never replaced while their cgroup exists; a fake
+ * tree (unit tests) must likewise rewrite its files in place.
+ */
+int zk_cg_read(zk_cgroup *cg, const char *dir, const char *file, char **out,
+    zk_error *err);
+/* The same without keeping the file: ancestors' files, files read once. */
+int zk_cg_read_once(const char *dir, const char *file, char **out,
+    zk_error *err);
+/* Whether <dir>/<file> exists; a kept file does without a system call. */
+bool zk_cg_has(zk_cgroup *cg, const char *dir, const char *file);
+/* The same for paths no handle covers (detection, hierarchy roots). */
+bool zk_cg_exists(const char *dir, const char *file);
+/* A single number; "max" reads as UINT64_MAX. */
+int zk_cg_read_u64(zk_cgroup *cg, const char *dir, const char *file,
+    uint64_t *v, zk_error *err);
+/* "<key> <number>" from a flat keyed file; -ENOENT if the key is absent. */
+int zk_cg_read_key(zk_cgroup *cg, const char *dir, const char *file,
+    const char *key, uint64_t *v, zk_error *err);
+/* The same, but an absent key (older kernels) reads as 0. */
+int zk_cg_read_key_opt(zk_cgroup *cg, const char *dir, const char *file,
+    const char *key, uint64_t *v, zk_error *err);
+/* "<key> <number>" looked up in text already read (one read of
+ * memory.stat serves many keys); -ENOENT if absent, -EINVAL if garbled. */
+int zk_cg_find_key(const char *text, const char *key, uint64_t *v);
+/* The "some" line's total= (microseconds) of a PSI file (cpu.pressure);
+ * *present false when the file is absent (no PSI, or no such cgroup). */
+int zk_cg_read_psi_some(zk_cgroup *cg, const char *dir, const char *file,
+    uint64_t *total_us, bool *present, zk_error *err);
+/* Close every kept file. */
+void zk_cg_forget(zk_cgroup *cg);
+
 /*
  * Write `on` or `off` to <dir>/<file>; when freezing, wait with `wait`
  * and thaw again if it times out: half-frozen helps nobody.
  */
-int zk_cg_set_frozen(const char *dir, const char *file, const char *on,
-    const char *off, bool frozen, int timeout_ms,
-    int (*wait)(const char *dir, int timeout_ms, zk_error *err),
-    zk_error *err);
+int zk_cg_set_frozen(zk_cgroup *cg, const char *dir, const char *file,
+    const char *on, const char *off, bool frozen, int timeout_ms,
+    int (*wait)(zk_cgroup *cg, const char *dir, int timeout_ms,
+    zk_error *err), zk_error *err);
 
 /*
  * Open <dir>/<file> (cgroup.procs, or v1 `tasks` for a set opened with
@@ -106,23 +163,6 @@ int zk_cg_add_procs(zk_cgroup_procs *procs, const char *dir, const char *file,
     unsigned how, zk_error *err);
 int zk_cg_write(const char *dir, const char *file, const char *value,
     zk_error *err);
-int zk_cg_read(const char *dir, const char *file, char **out, zk_error *err);
-/* A single number; "max" reads as UINT64_MAX. */
-int zk_cg_read_u64(const char *dir, const char *file, uint64_t *v,
-    zk_error *err);
-/* "<key> <number>" from a flat keyed file; -ENOENT if the key is absent. */
-int zk_cg_read_key(const char *dir, const char *file, const char *key,
-    uint64_t *v, zk_error *err);
-/* The same, but an absent key (older kernels) reads as 0. */
-int zk_cg_read_key_opt(const char *dir, const char *file, const char *key,
-    uint64_t *v, zk_error *err);
-/* "<key> <number>" looked up in text already read (one read of
- * memory.stat serves many keys); -ENOENT if absent, -EINVAL if garbled. */
-int zk_cg_find_key(const char *text, const char *key, uint64_t *v);
-/* The "some" line's total= (microseconds) of a PSI file (cpu.pressure);
- * *present false when the file is absent (no PSI, or no such cgroup). */
-int zk_cg_read_psi_some(const char *dir, const char *file, uint64_t *total_us,
-    bool *present, zk_error *err);
 
 /* Whether a space-separated list file names `word` (a leading '+' is
  * ignored, so subtree_control reads the same from kernel and fake trees). */

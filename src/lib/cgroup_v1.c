@@ -64,7 +64,7 @@ add_hier(zk_cgroup *cg, const char *controller, zk_error *err)
 {
 	char path[PATH_MAX], real[PATH_MAX];
 	snprintf(path, sizeof(path), "%s/%s", cg->root, controller);
-	if (!zk_cg_has(path, "cgroup.procs"))
+	if (!zk_cg_exists(path, "cgroup.procs"))
 		return 0;	/* not mounted on this host */
 	/* Co-mounted controllers (cpu,cpuacct) are symlinks to one mount. */
 	if (realpath(path, real) == NULL)
@@ -88,7 +88,8 @@ find_unified(zk_cgroup *cg)
 {
 	char path[PATH_MAX];
 	snprintf(path, sizeof(path), "%s/unified", cg->root);
-	if (zk_cg_has(path, "cgroup.controllers") && access(path, W_OK) == 0 &&
+	if (zk_cg_exists(path, "cgroup.controllers") &&
+	    access(path, W_OK) == 0 &&
 	    strlen(path) + strlen(cg->rel) + ZK_CG_FILE_RESERVE < PATH_MAX)
 		snprintf(cg->unified, sizeof(cg->unified), "%s", path);
 }
@@ -138,11 +139,11 @@ v1_dir(const zk_cgroup *cg, const char *controller, char *buf)
 /* Deny everything, then allow the list: an allow-list survives kernels
  * adding devices. */
 static int
-setup_devices(const zk_cgroup *cg, zk_error *err)
+setup_devices(zk_cgroup *cg, zk_error *err)
 {
 	const zk_cg_hier *h = find_hier(cg, "devices");
 	char dir[PATH_MAX];
-	if (h == NULL || !zk_cg_has(zk_cg_join(dir, h->base, cg->rel),
+	if (h == NULL || !zk_cg_has(cg, zk_cg_join(dir, h->base, cg->rel),
 	    "devices.deny"))
 		return 0;
 	int r = zk_cg_write(dir, "devices.deny", "a", err);
@@ -221,11 +222,12 @@ v1_set_memory(zk_cgroup *cg, int64_t mem, int64_t memsw, zk_error *err)
 		return r;
 	zk_cg_fmt_limit(mem_s, mem, "-1");
 	/* No swap accounting on this host: nothing to cap. */
-	if (!zk_cg_has(dir, "memory.memsw.limit_in_bytes"))
+	if (!zk_cg_has(cg, dir, "memory.memsw.limit_in_bytes"))
 		return zk_cg_write(dir, "memory.limit_in_bytes", mem_s, err);
 	zk_cg_fmt_limit(sw_s, memsw, "-1");
 	uint64_t cur;
-	if ((r = zk_cg_read_u64(dir, "memory.limit_in_bytes", &cur, err)) < 0)
+	if ((r = zk_cg_read_u64(cg, dir, "memory.limit_in_bytes", &cur,
+	    err)) < 0)
 		return r;
 	uint64_t want = mem == ZK_CG_UNLIMITED ? UINT64_MAX : (uint64_t)mem;
 	if (want > cur) {
@@ -288,10 +290,11 @@ v1_set_pids_max(zk_cgroup *cg, int64_t max, zk_error *err)
 }
 
 static int
-read_state(const char *dir, char *state, size_t len, zk_error *err)
+read_state(zk_cgroup *cg, const char *dir, char *state, size_t len,
+    zk_error *err)
 {
 	_cleanup_free_ char *s = NULL;
-	int r = zk_cg_read(dir, "freezer.state", &s, err);
+	int r = zk_cg_read(cg, dir, "freezer.state", &s, err);
 	if (r < 0)
 		return r;
 	s[strcspn(s, "\n")] = '\0';
@@ -301,12 +304,12 @@ read_state(const char *dir, char *state, size_t len, zk_error *err)
 
 /* FREEZING lasts until every task has stopped; poll, backing off. */
 static int
-wait_frozen(const char *dir, int timeout_ms, zk_error *err)
+wait_frozen(zk_cgroup *cg, const char *dir, int timeout_ms, zk_error *err)
 {
 	int64_t deadline = zk_cg_now_ms() + timeout_ms;
 	for (int delay = 1; ; delay = delay < 20 ? delay * 2 : 20) {
 		char state[32];
-		int r = read_state(dir, state, sizeof(state), err);
+		int r = read_state(cg, dir, state, sizeof(state), err);
 		if (r < 0)
 			return r;
 		if (strcmp(state, "FROZEN") == 0)
@@ -325,7 +328,7 @@ v1_freeze(zk_cgroup *cg, bool frozen, int timeout_ms, zk_error *err)
 	int r = need_dir(cg, "freezer", dir, err);
 	if (r < 0)
 		return r;
-	return zk_cg_set_frozen(dir, "freezer.state", "FROZEN", "THAWED",
+	return zk_cg_set_frozen(cg, dir, "freezer.state", "FROZEN", "THAWED",
 	    frozen, timeout_ms, wait_frozen, err);
 }
 
@@ -364,20 +367,22 @@ v1_memory_stat(zk_cgroup *cg, zk_cgroup_memstat *st, zk_error *err)
 	if (r < 0)
 		return r;
 	/* usage_in_bytes is what limit_in_bytes is checked against. */
-	if ((r = zk_cg_read_u64(dir, "memory.usage_in_bytes", &st->rss,
+	if ((r = zk_cg_read_u64(cg, dir, "memory.usage_in_bytes", &st->rss,
 	    err)) < 0 ||
-	    (r = zk_cg_read_u64(dir, "memory.limit_in_bytes", &st->limit,
+	    (r = zk_cg_read_u64(cg, dir, "memory.limit_in_bytes", &st->limit,
 	    err)) < 0 ||
-	    (r = zk_cg_read_u64(dir, "memory.failcnt", &st->failcnt, err)) < 0 ||
-	    (r = zk_cg_read_key_opt(dir, "memory.oom_control", "oom_kill",
+	    (r = zk_cg_read_u64(cg, dir, "memory.failcnt", &st->failcnt,
+	    err)) < 0 ||
+	    (r = zk_cg_read_key_opt(cg, dir, "memory.oom_control", "oom_kill",
 	    &st->oom_kill, err)) < 0)
 		return r;
 	if (st->limit >= V1_UNLIMITED_FLOOR)
 		st->limit = UINT64_MAX;
-	if (!zk_cg_has(dir, "memory.memsw.usage_in_bytes"))
+	if (!zk_cg_has(cg, dir, "memory.memsw.usage_in_bytes"))
 		return 0;
 	uint64_t memsw;
-	r = zk_cg_read_u64(dir, "memory.memsw.usage_in_bytes", &memsw, err);
+	r = zk_cg_read_u64(cg, dir, "memory.memsw.usage_in_bytes", &memsw,
+	    err);
 	if (r == 0)	/* both are approximate: never report a negative */
 		st->swap = memsw > st->rss ? memsw - st->rss : 0;
 	return r;
@@ -391,12 +396,12 @@ v1_cpu_stat(zk_cgroup *cg, zk_cgroup_cpustat *st, zk_error *err)
 	int r;
 	if ((r = need_dir(cg, "cpuacct", acct, err)) < 0 ||
 	    (r = need_dir(cg, "cpu", cpu, err)) < 0 ||
-	    (r = zk_cg_read_u64(acct, "cpuacct.usage", &st->usage_ns,
+	    (r = zk_cg_read_u64(cg, acct, "cpuacct.usage", &st->usage_ns,
 	    err)) < 0 ||
-	    (r = zk_cg_read_key_opt(cpu, "cpu.stat", "nr_throttled",
+	    (r = zk_cg_read_key_opt(cg, cpu, "cpu.stat", "nr_throttled",
 	    &st->nr_throttled, err)) < 0)
 		return r;
-	return zk_cg_read_key_opt(cpu, "cpu.stat", "throttled_time",
+	return zk_cg_read_key_opt(cg, cpu, "cpu.stat", "throttled_time",
 	    &st->throttled_ns, err);
 }
 
@@ -417,8 +422,8 @@ v1_memory_counters(zk_cgroup *cg, zk_cgroup_memcounters *c, zk_error *err)
 		return r;
 	_cleanup_free_ char *stat = NULL;
 	uint64_t under = 0;
-	if ((r = zk_cg_read(dir, "memory.stat", &stat, err)) < 0 ||
-	    (r = zk_cg_read_key_opt(dir, "memory.oom_control", "under_oom",
+	if ((r = zk_cg_read(cg, dir, "memory.stat", &stat, err)) < 0 ||
+	    (r = zk_cg_read_key_opt(cg, dir, "memory.oom_control", "under_oom",
 	    &under, err)) < 0)
 		return r;
 	/* v1 has no pgsteal: pgpgout (uncharges) is the nearest figure, and
@@ -430,10 +435,10 @@ v1_memory_counters(zk_cgroup *cg, zk_cgroup_memcounters *c, zk_error *err)
 	c->refault_file = stat_key(stat, "workingset_refault_file");
 	c->under_oom = under != 0;
 	c->swapcap = UINT64_MAX;
-	if (zk_cg_has(dir, "memory.memsw.limit_in_bytes")) {
+	if (zk_cg_has(cg, dir, "memory.memsw.limit_in_bytes")) {
 		uint64_t v;
-		if ((r = zk_cg_read_u64(dir, "memory.memsw.limit_in_bytes", &v,
-		    err)) < 0)
+		if ((r = zk_cg_read_u64(cg, dir,
+		    "memory.memsw.limit_in_bytes", &v, err)) < 0)
 			return r;
 		if (v < V1_UNLIMITED_FLOOR)
 			c->swapcap = v;
@@ -465,26 +470,35 @@ v1_event_fd(const char *dir, const char *file, const char *args, int *out,
 }
 
 static int
-v1_memory_watch(zk_cgroup *cg, uint64_t threshold, int *fds, size_t *nfds,
+v1_memory_watch(zk_cgroup *cg, int *fd, zk_error *err)
+{
+	char dir[PATH_MAX];
+	int r = need_dir(cg, "memory", dir, err);
+	return r < 0 ? r : v1_event_fd(dir, "memory.oom_control", NULL, fd,
+	    err);
+}
+
+/* "local": the zone's own limit, not its child cgroups' (kernels before
+ * 2017 lack the mode and refuse it). */
+static int
+v1_memory_pressure(zk_cgroup *cg, int *fd, zk_error *err)
+{
+	char dir[PATH_MAX];
+	int r = need_dir(cg, "memory", dir, err);
+	return r < 0 ? r : v1_event_fd(dir, "memory.pressure_level",
+	    "low,local", fd, err);
+}
+
+static int
+v1_memory_threshold(zk_cgroup *cg, uint64_t threshold, int *fd,
     zk_error *err)
 {
 	char dir[PATH_MAX], args[32];
 	int r = need_dir(cg, "memory", dir, err);
-	if (r < 0 || (r = v1_event_fd(dir, "memory.oom_control", NULL, &fds[0],
-	    err)) < 0)
+	if (r < 0)
 		return r;
-	*nfds = 1;
-	if (threshold == 0 || threshold == UINT64_MAX)
-		return 0;
 	snprintf(args, sizeof(args), "%" PRIu64, threshold);
-	if ((r = v1_event_fd(dir, "memory.usage_in_bytes", args, &fds[1],
-	    err)) < 0) {
-		close(fds[0]);
-		*nfds = 0;
-		return r;
-	}
-	*nfds = 2;
-	return 0;
+	return v1_event_fd(dir, "memory.usage_in_bytes", args, fd, err);
 }
 
 /*
@@ -499,15 +513,15 @@ v1_load_stat(zk_cgroup *cg, zk_cgroup_loadstat *st, zk_error *err)
 	char acct[PATH_MAX], pids[PATH_MAX], uni[PATH_MAX];
 	int r;
 	if ((r = need_dir(cg, "cpuacct", acct, err)) < 0 ||
-	    (r = zk_cg_read_u64(acct, "cpuacct.usage", &st->usage_ns,
+	    (r = zk_cg_read_u64(cg, acct, "cpuacct.usage", &st->usage_ns,
 	    err)) < 0 ||
-	    (r = zk_cg_read_u64(acct, "cpuacct.usage_user", &st->user_ns,
+	    (r = zk_cg_read_u64(cg, acct, "cpuacct.usage_user", &st->user_ns,
 	    err)) < 0 ||
-	    (r = zk_cg_read_u64(acct, "cpuacct.usage_sys", &st->sys_ns,
+	    (r = zk_cg_read_u64(cg, acct, "cpuacct.usage_sys", &st->sys_ns,
 	    err)) < 0)
 		return r;
 	if (need_dir(cg, "pids", pids, err) == 0) {
-		if ((r = zk_cg_read_key_opt(pids, "pids.events", "max",
+		if ((r = zk_cg_read_key_opt(cg, pids, "pids.events", "max",
 		    &st->forkfail, err)) < 0)
 			return r;
 	} else {
@@ -516,7 +530,7 @@ v1_load_stat(zk_cgroup *cg, zk_cgroup_loadstat *st, zk_error *err)
 	if (cg->unified[0] == '\0')
 		return 0;
 	uint64_t us;
-	r = zk_cg_read_psi_some(zk_cg_join(uni, cg->unified, cg->rel),
+	r = zk_cg_read_psi_some(cg, zk_cg_join(uni, cg->unified, cg->rel),
 	    "cpu.pressure", &us, &st->has_waitrq, err);
 	st->waitrq_ns = us * 1000;
 	return r;
@@ -539,5 +553,7 @@ const zk_cgroup_ops zk_cgroup_v1_ops = {
 	.cpu_stat = v1_cpu_stat,
 	.memory_counters = v1_memory_counters,
 	.memory_watch = v1_memory_watch,
+	.memory_pressure = v1_memory_pressure,
+	.memory_threshold = v1_memory_threshold,
 	.load_stat = v1_load_stat,
 };

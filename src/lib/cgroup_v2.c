@@ -40,12 +40,14 @@ enable_controllers(const char *dir, zk_error *err)
 {
 	/* Only a fake tree (tests) has directories without this file; the
 	 * kernel puts it in every cgroup. */
-	if (!zk_cg_has(dir, "cgroup.controllers"))
+	if (!zk_cg_exists(dir, "cgroup.controllers"))
 		return 0;
 	_cleanup_free_ char *avail = NULL, *enabled = NULL;
 	int r;
-	if ((r = zk_cg_read(dir, "cgroup.controllers", &avail, err)) < 0 ||
-	    (r = zk_cg_read(dir, "cgroup.subtree_control", &enabled, err)) < 0)
+	/* Ancestors' files, read once per zone boot: not kept. */
+	if ((r = zk_cg_read_once(dir, "cgroup.controllers", &avail, err)) < 0 ||
+	    (r = zk_cg_read_once(dir, "cgroup.subtree_control", &enabled,
+	    err)) < 0)
 		return r;
 	char req[64] = "";
 	for (size_t i = 0; i < ZK_ARRAY_SIZE(wanted); i++) {
@@ -108,7 +110,7 @@ v2_set_memory(zk_cgroup *cg, int64_t mem, int64_t memsw, zk_error *err)
 	int r = zk_cg_write(dir, "memory.max", zk_cg_fmt_limit(val, mem, "max"),
 	    err);
 	/* No swap accounting on this host: nothing to cap. */
-	if (r < 0 || !zk_cg_has(dir, "memory.swap.max"))
+	if (r < 0 || !zk_cg_has(cg, dir, "memory.swap.max"))
 		return r;
 	/* v2 caps swap alone; SmartOS's figure includes memory. */
 	int64_t swap = memsw == ZK_CG_UNLIMITED ? ZK_CG_UNLIMITED : memsw - mem;
@@ -147,12 +149,13 @@ v2_set_pids_max(zk_cgroup *cg, int64_t max, zk_error *err)
 }
 
 static int
-wait_frozen(const char *dir, int timeout_ms, zk_error *err)
+wait_frozen(zk_cgroup *cg, const char *dir, int timeout_ms, zk_error *err)
 {
 	int64_t deadline = zk_cg_now_ms() + timeout_ms;
 	for (int delay = 1; ; delay = delay < 20 ? delay * 2 : 20) {
 		uint64_t v = 0;
-		int r = zk_cg_read_key(dir, "cgroup.events", "frozen", &v, err);
+		int r = zk_cg_read_key(cg, dir, "cgroup.events", "frozen", &v,
+		    err);
 		if (r < 0)
 			return r;
 		if (v == 1)
@@ -169,10 +172,10 @@ v2_freeze(zk_cgroup *cg, bool frozen, int timeout_ms, zk_error *err)
 {
 	char dir[PATH_MAX];
 	zone_dir(cg, dir);
-	if (!zk_cg_has(dir, "cgroup.freeze"))
+	if (!zk_cg_has(cg, dir, "cgroup.freeze"))
 		return zk_fail(err, EOPNOTSUPP, "%s: no cgroup.freeze (kernel "
 		    "older than 5.2, or cgroup missing)", dir);
-	return zk_cg_set_frozen(dir, "cgroup.freeze", "1", "0", frozen,
+	return zk_cg_set_frozen(cg, dir, "cgroup.freeze", "1", "0", frozen,
 	    timeout_ms, wait_frozen, err);
 }
 
@@ -182,7 +185,7 @@ v2_kill(zk_cgroup *cg, zk_error *err)
 	char dir[PATH_MAX];
 	zone_dir(cg, dir);
 	/* Since 5.14 the kernel kills the whole subtree atomically. */
-	if (!zk_cg_has(dir, "cgroup.kill"))
+	if (!zk_cg_has(cg, dir, "cgroup.kill"))
 		return zk_fail(err, EOPNOTSUPP, "%s: no cgroup.kill", dir);
 	return zk_cg_write(dir, "cgroup.kill", "1", err);
 }
@@ -200,15 +203,17 @@ v2_memory_stat(zk_cgroup *cg, zk_cgroup_memstat *st, zk_error *err)
 	char dir[PATH_MAX];
 	zone_dir(cg, dir);
 	int r;
-	if ((r = zk_cg_read_u64(dir, "memory.current", &st->rss, err)) < 0 ||
-	    (r = zk_cg_read_u64(dir, "memory.max", &st->limit, err)) < 0 ||
-	    (r = zk_cg_read_key_opt(dir, "memory.events", "max",
+	if ((r = zk_cg_read_u64(cg, dir, "memory.current", &st->rss,
+	    err)) < 0 ||
+	    (r = zk_cg_read_u64(cg, dir, "memory.max", &st->limit, err)) < 0 ||
+	    (r = zk_cg_read_key_opt(cg, dir, "memory.events", "max",
 	    &st->failcnt, err)) < 0 ||
-	    (r = zk_cg_read_key_opt(dir, "memory.events", "oom_kill",
+	    (r = zk_cg_read_key_opt(cg, dir, "memory.events", "oom_kill",
 	    &st->oom_kill, err)) < 0)
 		return r;
-	if (zk_cg_has(dir, "memory.swap.current"))
-		r = zk_cg_read_u64(dir, "memory.swap.current", &st->swap, err);
+	if (zk_cg_has(cg, dir, "memory.swap.current"))
+		r = zk_cg_read_u64(cg, dir, "memory.swap.current", &st->swap,
+		    err);
 	return r;
 }
 
@@ -220,11 +225,11 @@ v2_cpu_stat(zk_cgroup *cg, zk_cgroup_cpustat *st, zk_error *err)
 	zone_dir(cg, dir);
 	uint64_t usage_us = 0, throttled_us = 0;
 	int r;
-	if ((r = zk_cg_read_key(dir, "cpu.stat", "usage_usec", &usage_us,
+	if ((r = zk_cg_read_key(cg, dir, "cpu.stat", "usage_usec", &usage_us,
 	    err)) < 0 ||
-	    (r = zk_cg_read_key_opt(dir, "cpu.stat", "nr_throttled",
+	    (r = zk_cg_read_key_opt(cg, dir, "cpu.stat", "nr_throttled",
 	    &st->nr_throttled, err)) < 0 ||
-	    (r = zk_cg_read_key_opt(dir, "cpu.stat", "throttled_usec",
+	    (r = zk_cg_read_key_opt(cg, dir, "cpu.stat", "throttled_usec",
 	    &throttled_us, err)) < 0)
 		return r;
 	st->usage_ns = usage_us * 1000;
@@ -247,8 +252,8 @@ v2_memory_counters(zk_cgroup *cg, zk_cgroup_memcounters *c, zk_error *err)
 	zone_dir(cg, dir);
 	_cleanup_free_ char *stat = NULL;
 	int r;
-	if ((r = zk_cg_read(dir, "memory.stat", &stat, err)) < 0 ||
-	    (r = zk_cg_read_key_opt(dir, "memory.events", "oom", &c->oom,
+	if ((r = zk_cg_read(cg, dir, "memory.stat", &stat, err)) < 0 ||
+	    (r = zk_cg_read_key_opt(cg, dir, "memory.events", "oom", &c->oom,
 	    err)) < 0)
 		return r;
 	/* v2 counts no page charges: major faults are the page-ins. */
@@ -257,12 +262,12 @@ v2_memory_counters(zk_cgroup *cg, zk_cgroup_memcounters *c, zk_error *err)
 	c->refault_anon = stat_key(stat, "workingset_refault_anon");
 	c->refault_file = stat_key(stat, "workingset_refault_file");
 	c->swapcap = UINT64_MAX;
-	if (!zk_cg_has(dir, "memory.swap.max"))
+	if (!zk_cg_has(cg, dir, "memory.swap.max"))
 		return 0;
 	/* SmartOS's swap cap counts memory too; v2 caps swap alone. */
 	uint64_t mem, swap;
-	if ((r = zk_cg_read_u64(dir, "memory.max", &mem, err)) < 0 ||
-	    (r = zk_cg_read_u64(dir, "memory.swap.max", &swap, err)) < 0)
+	if ((r = zk_cg_read_u64(cg, dir, "memory.max", &mem, err)) < 0 ||
+	    (r = zk_cg_read_u64(cg, dir, "memory.swap.max", &swap, err)) < 0)
 		return r;
 	if (mem != UINT64_MAX && swap != UINT64_MAX && mem <= UINT64_MAX - swap)
 		c->swapcap = mem + swap;
@@ -273,8 +278,7 @@ v2_memory_counters(zk_cgroup *cg, zk_cgroup_memcounters *c, zk_error *err)
  * controller interface only waits for readable descriptors, which an
  * inotify watch for IN_MODIFY on the same file gives. */
 static int
-v2_memory_watch(zk_cgroup *cg, uint64_t threshold, int *fds, size_t *nfds,
-    zk_error *err)
+v2_memory_watch(zk_cgroup *cg, int *out, zk_error *err)
 {
 	char dir[PATH_MAX], path[PATH_MAX];
 	zone_dir(cg, dir);
@@ -284,8 +288,23 @@ v2_memory_watch(zk_cgroup *cg, uint64_t threshold, int *fds, size_t *nfds,
 	if (inotify_add_watch(fd, zk_cg_join(path, dir, "memory.events"),
 	    IN_MODIFY) < 0)
 		return zk_fail_errno(err, errno, "cannot watch %s", path);
-	fds[0] = TAKE_FD(fd);
-	*nfds = 1;
+	*out = TAKE_FD(fd);
+	return 0;
+}
+
+/* memory.events counts every hit: nothing to add. */
+static int
+v2_memory_pressure(zk_cgroup *cg, int *fd, zk_error *err)
+{
+	*fd = -1;
+	return 0;
+}
+
+static int
+v2_memory_threshold(zk_cgroup *cg, uint64_t threshold, int *fd,
+    zk_error *err)
+{
+	*fd = -1;
 	return 0;
 }
 
@@ -297,19 +316,19 @@ v2_load_stat(zk_cgroup *cg, zk_cgroup_loadstat *st, zk_error *err)
 	_cleanup_free_ char *stat = NULL;
 	uint64_t us;
 	int r;
-	if ((r = zk_cg_read(dir, "cpu.stat", &stat, err)) < 0)
+	if ((r = zk_cg_read(cg, dir, "cpu.stat", &stat, err)) < 0)
 		return r;
 	if (zk_cg_find_key(stat, "usage_usec", &us) < 0)
 		return zk_fail(err, EINVAL, "%s/cpu.stat: no usage_usec", dir);
 	st->usage_ns = us * 1000;
 	st->user_ns = stat_key(stat, "user_usec") * 1000;
 	st->sys_ns = stat_key(stat, "system_usec") * 1000;
-	if (zk_cg_has(dir, "pids.events") &&
-	    (r = zk_cg_read_key_opt(dir, "pids.events", "max", &st->forkfail,
-	    err)) < 0)
+	if (zk_cg_has(cg, dir, "pids.events") &&
+	    (r = zk_cg_read_key_opt(cg, dir, "pids.events", "max",
+	    &st->forkfail, err)) < 0)
 		return r;
-	r = zk_cg_read_psi_some(dir, "cpu.pressure", &us, &st->has_waitrq,
-	    err);
+	r = zk_cg_read_psi_some(cg, dir, "cpu.pressure", &us,
+	    &st->has_waitrq, err);
 	st->waitrq_ns = us * 1000;
 	return r;
 }
@@ -337,5 +356,7 @@ const zk_cgroup_ops zk_cgroup_v2_ops = {
 	.cpu_stat = v2_cpu_stat,
 	.memory_counters = v2_memory_counters,
 	.memory_watch = v2_memory_watch,
+	.memory_pressure = v2_memory_pressure,
+	.memory_threshold = v2_memory_threshold,
 	.load_stat = v2_load_stat,
 };

@@ -4,9 +4,10 @@
  * (memory.limit_in_bytes / memory.max, set from the rctl table); this
  * controller only observes, and only when the kernel has news:
  *
- *  - under the cap it waits on kernel events (v1: a usage threshold at
- *    cap - cap/128 and the OOM notifier; v2: memory.events through
- *    inotify), plus a 10 s refresh so readers see an rss at most 10 s old;
+ *  - under the cap it waits on kernel events (v1: the OOM notifier, and
+ *    below half the cap reclaim pressure at the cap, from half the cap a
+ *    usage threshold at cap - cap/128; v2: memory.events through
+ *    inotify), plus a 30 s refresh so readers see an rss at most 30 s old;
  *  - from the threshold event until the zone is under again it samples
  *    4 times a second, to see the excursion end, and ignores the events
  *    (the kernel may signal thousands a second at the cap).
@@ -22,6 +23,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cleanup.h"
 #include "controller.h"
 
 #define FAST_NS	(250ULL * 1000000ULL)	/* at or near the cap: 4 Hz */
@@ -50,11 +52,15 @@ static const zk_kstat_stat_def stats[S_COUNT] = {
 
 typedef struct memcap {
 	zk_memcap_track track;
-	int fds[ZK_CG_MEMWATCH_MAX];
-	size_t nfds;
-	bool armed;		/* fds match armed_limit */
-	bool no_events;		/* the kernel refused the watch */
-	uint64_t armed_limit;
+	/* Kernel events (memcap.h says which, when); -1 = none. */
+	int hit_fd;		/* the cap was hit, while capped */
+	int press_fd;		/* v1: reclaim at the cap, below half of it */
+	int thr_fd;		/* v1: usage threshold, from half the cap */
+	bool capped;		/* hit_fd registered (or refused) */
+	bool hit_failed;	/* the kernel refused it */
+	bool press_asked;	/* press_fd registered (or refused) */
+	uint64_t thr_for;	/* the cap thr_fd was asked for, 0 = not */
+	bool thr_failed;	/* the kernel refused it */
 	uint64_t next;		/* deadline, 0 = none */
 	bool fast;		/* sampling at 4 Hz, fds not watched */
 	uint64_t page;
@@ -70,29 +76,69 @@ memcap_kstats(int zoneid, const char *zonename, zk_kstat_def *defs)
 }
 
 static void
-disarm(memcap *m)
+close_fd(int *fd)
 {
-	for (size_t i = 0; i < m->nfds; i++)
-		close(m->fds[i]);
-	m->nfds = 0;
-	m->armed = false;
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
 }
 
-/* Watch for the cap being approached or hit.  An uncapped zone needs no
- * descriptor: nothing can push it over a cap it does not have. */
 static void
-arm(memcap *m, zk_cgroup *cg, uint64_t limit)
+drop_threshold(memcap *m)
 {
-	disarm(m);
-	m->armed = true;
-	m->armed_limit = limit;
-	m->no_events = false;
-	if (!zk_memcap_capped(limit))
-		return;
+	close_fd(&m->thr_fd);
+	m->thr_for = 0;
+	m->thr_failed = false;
+}
+
+static void
+drop_pressure(memcap *m)
+{
+	close_fd(&m->press_fd);
+	m->press_asked = false;
+}
+
+static void
+disarm(memcap *m)
+{
+	close_fd(&m->hit_fd);
+	m->capped = false;
+	m->hit_failed = false;
+	drop_pressure(m);
+	drop_threshold(m);
+}
+
+/*
+ * Register what memcap.h says this reading needs.  An uncapped zone needs
+ * no descriptor: nothing can push it over a cap it does not have.  A
+ * refused OOM notifier or threshold leaves the counters counting and the
+ * capper polls instead (next_interval); pressure is best effort.
+ */
+static void
+arm(memcap *m, zk_cgroup *cg, uint64_t limit, uint64_t usage)
+{
 	zk_error ignored = { 0 };
-	if (zk_cgroup_memory_watch(cg, zk_memcap_low_water(limit), m->fds,
-	    &m->nfds, &ignored) < 0)
-		m->no_events = true;	/* counters still count: poll */
+	bool capped = zk_memcap_capped(limit);
+	if (capped != m->capped)
+		disarm(m);
+	if (capped && !m->capped) {
+		m->capped = true;
+		m->hit_failed = zk_cgroup_memory_watch(cg, &m->hit_fd,
+		    &ignored) < 0;
+	}
+	if (zk_memcap_threshold_stale(m->thr_for, limit))
+		drop_threshold(m);
+	if (zk_memcap_want_threshold(m->thr_for, limit, usage)) {
+		m->thr_for = limit;
+		m->thr_failed = zk_cgroup_memory_threshold(cg,
+		    zk_memcap_low_water(limit), &m->thr_fd, &ignored) < 0;
+	}
+	if (!zk_memcap_want_pressure(limit, m->thr_for))
+		drop_pressure(m);
+	else if (!m->press_asked) {
+		m->press_asked = true;
+		(void)zk_cgroup_memory_pressure(cg, &m->press_fd, &ignored);
+	}
 }
 
 static void
@@ -120,12 +166,24 @@ publish(memcap *m, const zk_zone_ctx *z, const zk_cgroup_memstat *ms,
 	zk_kstat_pub_end(pub);
 }
 
+static size_t
+event_fds(const memcap *m, int *fds)
+{
+	size_t n = 0;
+	const int all[] = { m->hit_fd, m->press_fd, m->thr_fd };
+	for (size_t i = 0; i < ZK_ARRAY_SIZE(all); i++)
+		if (all[i] >= 0)
+			fds[n++] = all[i];
+	return n;
+}
+
 static uint64_t
 next_interval(const memcap *m)
 {
 	if (zk_memcap_watching(&m->track))
 		return FAST_NS;
-	if (m->no_events && zk_memcap_capped(m->track.last.limit))
+	if ((m->hit_failed || m->thr_failed) &&
+	    zk_memcap_capped(m->track.last.limit))
 		return NOEVENT_NS;
 	return SLOW_NS;
 }
@@ -156,13 +214,15 @@ refresh(memcap *m, const zk_zone_ctx *z, zk_error *err)
 	};
 	m->track.reclaim_counts_frees = mc.reclaim_counts_frees;
 	zk_memcap_track_fold(&m->track, &o);
-	if (!m->armed || m->armed_limit != ms.limit)
-		arm(m, z->cg, ms.limit);
+	arm(m, z->cg, ms.limit, ms.rss);
 	publish(m, z, &ms, &mc);
 	bool fast = zk_memcap_watching(&m->track);
-	if (m->fast && !fast)	/* stale: the counters had it all */
-		for (size_t i = 0; i < m->nfds; i++)
-			zk_cgroup_event_drain(m->fds[i]);
+	if (m->fast && !fast) {	/* stale: the counters had it all */
+		int fds[ZK_CTRL_MAX_FDS];
+		size_t n = event_fds(m, fds);
+		for (size_t i = 0; i < n; i++)
+			zk_cgroup_event_drain(fds[i]);
+	}
 	m->fast = fast;
 	m->next = z->now_ns + next_interval(m);
 	return 0;
@@ -176,6 +236,7 @@ memcap_start(void **state, const zk_zone_ctx *z, zk_error *err)
 		return zk_fail(err, ENOMEM, "memory_cap: out of memory");
 	long pg = sysconf(_SC_PAGESIZE);
 	m->page = pg > 0 ? (uint64_t)pg : 4096;
+	m->hit_fd = m->press_fd = m->thr_fd = -1;
 	int r = refresh(m, z, err);
 	if (r < 0) {
 		disarm(m);
@@ -186,8 +247,8 @@ memcap_start(void **state, const zk_zone_ctx *z, zk_error *err)
 	return 0;
 }
 
-/* The cap is read back from the cgroup, so a changed cap re-arms the
- * threshold here (or at the latest on the next refresh). */
+/* The cap is read back from the cgroup, so a changed cap re-arms here (or
+ * at the latest on the next refresh). */
 static int
 memcap_reconfigure(void *state, const zk_zone_ctx *z, zk_error *err)
 {
@@ -205,10 +266,7 @@ static size_t
 memcap_fds(void *state, int *fds)
 {
 	memcap *m = state;
-	if (m->fast)
-		return 0;
-	memcpy(fds, m->fds, m->nfds * sizeof(int));
-	return m->nfds;
+	return m->fast ? 0 : event_fds(m, fds);
 }
 
 static int

@@ -70,10 +70,10 @@ zk_memcap_delta(uint64_t prev, uint64_t cur)
  * folded for the intervals the zone spent at its cap: on v2 (pgsteal counts
  * only reclaim) every interval that saw the cap hit or began over it; on v1
  * (pgpgout counts every uncharge, frees included) only intervals that begin
- * at or near the cap (the threshold event makes a reading there) and hit
- * it or end still at it, with no OOM kill: memory freed by a kill, by the
- * zone deleting files, or by anything while it was well under the cap, is
- * not counted as paged out.
+ * at or near the cap (the threshold or a cap-hit event makes a reading
+ * there) and hit it or end still at it, with no OOM kill: memory freed by
+ * a kill, by the zone deleting files, or by anything while it was well
+ * under the cap, is not counted as paged out.
  */
 static inline void
 zk_memcap_track_fold(zk_memcap_track *t, const zk_memcap_obs *o)
@@ -106,6 +106,50 @@ zk_memcap_track_fold(zk_memcap_track *t, const zk_memcap_obs *o)
 	if (t->over && ends)
 		t->over = false;
 	t->last = *o;
+}
+
+/*
+ * Which kernel events the capper registers (v1; v2 has one, memory.events,
+ * which counts every hit).  The OOM notifier, while capped: free to
+ * register.  The usage threshold at the low-water mark, the warning before
+ * the cap: the kernel registers it with synchronize_rcu(), 10-14 ms, which
+ * at boot cost more than the rest of a zone's start, and again on every
+ * cap change.  So it waits for a reading that finds the zone at half its
+ * cap or more (a zone that never comes near its cap never pays for it; one
+ * that does gets the warning long before the cap), and stays while the
+ * cap stays.  Below half, reclaim pressure at the cap (free to register)
+ * stands in for it: a zone going straight from there to its cap is seen at
+ * once even when the kernel reclaims its way out, without an OOM.  Once the
+ * threshold is there, pressure is dropped: at a cap the kernel keeps
+ * reclaiming at, it would wake the capper for every 2 MiB reclaimed, and
+ * each wake-up finding the cap hit again would count a new excursion.
+ */
+static inline uint64_t
+zk_memcap_arm_at(uint64_t limit)
+{
+	return limit / 2;
+}
+
+/* armed_for: the cap the registered threshold is for, 0 for none. */
+static inline bool
+zk_memcap_want_threshold(uint64_t armed_for, uint64_t limit, uint64_t usage)
+{
+	return zk_memcap_capped(limit) && armed_for != limit &&
+	    usage >= zk_memcap_arm_at(limit);
+}
+
+/* A threshold registered for another cap warns at the wrong level. */
+static inline bool
+zk_memcap_threshold_stale(uint64_t armed_for, uint64_t limit)
+{
+	return armed_for != 0 && armed_for != limit;
+}
+
+/* armed_for: as above, after this reading's threshold decision. */
+static inline bool
+zk_memcap_want_pressure(uint64_t limit, uint64_t armed_for)
+{
+	return zk_memcap_capped(limit) && armed_for == 0;
 }
 
 /* Whether to sample at the fast rate: over the cap, or close enough that

@@ -65,6 +65,58 @@ def hog(pool, uuid):
     assert p.returncode == 128 + 9, (p.returncode, p.stdout, p.stderr)
 
 
+def zoneadmd_fds(pool, uuid):
+    """What the zone's zoneadmd has open: {fd: link target}."""
+    with open(os.path.join(pool.rundir, uuid, "zoneadmd.pid")) as f:
+        pid = int(f.read().split()[0])
+    links = {}
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            links[int(fd)] = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            pass
+    return links
+
+
+def eventfds(pool, uuid):
+    return sum(1 for t in zoneadmd_fds(pool, uuid).values()
+               if t == "anon_inode:[eventfd]")
+
+
+def test_boot_registers_no_usage_threshold(pool, image):
+    uuid = pool.create(zone_payload(image, max_physical_memory=64,
+                                    max_swap=256))
+    # the OOM notifier and reclaim pressure only: the usage threshold,
+    # whose registration waits for an RCU grace period, comes once the
+    # zone uses half its cap
+    assert eventfds(pool, uuid) == 2
+    # statistics files stay open between wake-ups; membership lists do not
+    zone_files = [t for t in zoneadmd_fds(pool, uuid).values()
+                  if t.startswith(CGROUP_ROOT) and uuid in t]
+    assert memory_dir(pool, uuid) + "/memory.stat" in zone_files
+    assert not [t for t in zone_files
+                if t.endswith(("/cgroup.procs", "/tasks"))], zone_files
+
+
+def test_page_cache_at_the_cap_counts_at_once(pool, image):
+    """Straight from boot to the cap with page cache, which the kernel
+    reclaims (no OOM): reclaim pressure wakes the capper long before its
+    30 s refresh would, and once the threshold has taken over a writer
+    held at the cap is one excursion, not one per 2 MiB reclaimed."""
+    uuid = pool.create(zone_payload(image, max_physical_memory=64,
+                                    max_swap=256))
+    p = pool.zlogin(uuid, "dd if=/dev/zero of=/fill bs=1M count=400 "
+                    "2>/dev/null; echo done", timeout=60)
+    assert p.stdout == "done\n", (p.stdout, p.stderr)
+    ks = wait_stat(pool, uuid, "nover", lambda v: v >= 1, timeout=5)
+    assert ks, "an excursion by reclaim at the cap was not seen within 5 s"
+    assert oom_kills(pool, uuid) == 0     # it was reclaim, not the OOM path
+    time.sleep(1)
+    assert int(memory_cap(pool, uuid)["nover"]) <= 2
+    assert eventfds(pool, uuid) == 2      # OOM notifier and threshold
+    pool.zlogin(uuid, "rm -f /fill", check=True)
+
+
 def test_idle_zone_publishes_its_cap(pool, image):
     uuid = pool.create(zone_payload(image, max_physical_memory=64,
                                     max_swap=256))

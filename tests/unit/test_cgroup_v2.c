@@ -5,6 +5,13 @@
  * wrote.  Mostly v2; a v1 (hybrid) tree covers hierarchy resolution,
  * devices rules and the memory/memsw write order.
  *
+ * The fake tree models kernfs where the library can tell: a knob file is
+ * rewritten in place (put truncates the same inode), never replaced, as a
+ * handle keeps statistics files open and re-reads them from offset 0.  A
+ * knob that is absent on some kernel is absent from the start, seen
+ * through a fresh handle, as a cgroup's files do not come and go while it
+ * exists.
+ *
  * Nothing here may send a signal: fake cgroup.procs files hold made-up
  * pids, so kill_all is only exercised where cgroup.kill does the killing.
  */
@@ -19,7 +26,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cgroup.h"
@@ -40,6 +49,8 @@ at(const fixture *f, const char *rel, char *buf)
 	return buf;
 }
 
+/* In place, like kernfs: an open descriptor of the file sees the new
+ * text (fopen "w" truncates the existing inode). */
 static void
 put(const fixture *f, const char *rel, const char *content)
 {
@@ -456,10 +467,13 @@ test_v2_memory_stat(void **state)
 	assert_true(st.limit == UINT64_MAX);
 	assert_int_equal(st.failcnt, 7);
 	assert_int_equal(st.oom_kill, 1);
-	/* No swap accounting, an older kernel without oom_kill. */
+	/* A host without swap accounting, an older kernel without oom_kill:
+	 * seen by a new handle, as zoneadmd there would. */
+	zk_cgroup_free(cg);
 	rm(f, "zonekit/z/memory.swap.current");
 	put(f, "zonekit/z/memory.max", "2147483648\n");
 	put(f, "zonekit/z/memory.events", "low 0\nhigh 0\nmax 0\noom 0\n");
+	assert_int_equal(zk_cgroup_open(f->root, "zonekit", "z", &cg, &err), 0);
 	assert_int_equal(zk_cgroup_memory_stat(cg, &st, &err), 0);
 	assert_int_equal(st.swap, 0);
 	assert_int_equal(st.limit, 2147483648);
@@ -542,6 +556,125 @@ test_v2_destroy(void **state)
 	assert_int_equal(zk_cgroup_destroy(cg, &err), 0);	/* missing */
 	assert_true(zk_cgroup_is_empty(cg));
 	assert_int_equal(zk_cgroup_kill_all(cg, 10, &err), 0);
+	zk_cgroup_free(cg);
+}
+
+/* ---- kept statistics files ---- */
+
+/* Descriptors this process has open. */
+static int
+open_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	assert_non_null(d);
+	int n = 0;
+	struct dirent *de;
+	while ((de = readdir(d)) != NULL)
+		n += de->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+static void
+test_kept_files_reread_and_close(void **state)
+{
+	fixture *f = *state;
+	zk_error err = { 0 };
+	zk_cgroup_memstat st;
+	pid_t *pids = NULL;
+	size_t n = 0;
+	zk_cgroup *cg = v2_zone(f, NULL);
+	put(f, "zonekit/z/memory.current", "1048576\n");
+	put(f, "zonekit/z/memory.max", "max\n");
+	put(f, "zonekit/z/memory.events", "max 0\noom_kill 0\n");
+	put(f, "zonekit/z/cgroup.procs", "12\n");
+	int before = open_fds();
+	assert_int_equal(zk_cgroup_memory_stat(cg, &st, &err), 0);
+	assert_int_equal(st.rss, 1048576);
+	/* memory.current, memory.max and memory.events stay open */
+	int kept = open_fds();
+	assert_int_equal(kept, before + 3);
+	/* rewritten in place, as kernfs regenerates: the next read sees it,
+	 * and opens nothing */
+	put(f, "zonekit/z/memory.current", "2097152\n");
+	put(f, "zonekit/z/memory.events", "max 1\noom_kill 1\n");
+	assert_int_equal(zk_cgroup_memory_stat(cg, &st, &err), 0);
+	assert_int_equal(st.rss, 2097152);
+	assert_int_equal(st.failcnt, 1);
+	assert_int_equal(st.oom_kill, 1);
+	assert_int_equal(open_fds(), kept);
+	/* membership lists are read afresh and never kept */
+	assert_int_equal(zk_cgroup_pids(cg, &pids, &n, &err), 0);
+	assert_int_equal(n, 1);
+	free(pids);
+	assert_int_equal(open_fds(), kept);
+	/* destroy closes them, even where rmdir then fails (fake knobs) */
+	assert_int_equal(zk_cgroup_destroy(cg, &err), -ENOTEMPTY);
+	assert_int_equal(open_fds(), before);
+	/* and so does free */
+	assert_int_equal(zk_cgroup_memory_stat(cg, &st, &err), 0);
+	assert_int_equal(open_fds(), kept);
+	zk_cgroup_free(cg);
+	assert_int_equal(open_fds(), before);
+}
+
+/*
+ * A kept file that goes bad is dropped and its path opened afresh.  kernfs
+ * fails reads of a removed cgroup's open files (ENODEV); a /proc file of a
+ * reaped process fails its open descriptors the same way (ESRCH), so here
+ * memory.current is a symlink to a child's oom_score_adj.
+ */
+static void
+test_kept_file_gone_bad(void **state)
+{
+	fixture *f = *state;
+	zk_error err = { 0 };
+	zk_cgroup_memstat st;
+	char target[64], path[PATH_MAX];
+	int pfd[2];
+	zk_cgroup *cg = v2_zone(f, NULL);
+	put(f, "zonekit/z/memory.max", "max\n");
+	put(f, "zonekit/z/memory.events", "max 0\n");
+	assert_int_equal(pipe(pfd), 0);
+	pid_t child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {	/* lives until the pipe closes */
+		char c;
+		close(pfd[1]);
+		ssize_t r = read(pfd[0], &c, 1);
+		_exit(r < 0);
+	}
+	close(pfd[0]);
+	snprintf(target, sizeof(target), "/proc/%d/oom_score_adj", (int)child);
+	assert_int_equal(symlink(target, at(f, "zonekit/z/memory.current",
+	    path)), 0);
+	char *adj = NULL;
+	assert_int_equal(zk_read_file(target, &adj, NULL, &err), 0);
+	uint64_t want = strtoull(adj, NULL, 10);
+	bool negative = adj[0] == '-';	/* not a usage: cannot stand in */
+	free(adj);
+	if (negative) {
+		close(pfd[1]);
+		waitpid(child, NULL, 0);
+		zk_cgroup_free(cg);
+		skip();
+	}
+	assert_int_equal(zk_cgroup_memory_stat(cg, &st, &err), 0);
+	assert_int_equal(st.rss, want);
+	close(pfd[1]);
+	int kept = open_fds();
+	assert_int_equal(waitpid(child, NULL, 0), child);
+	/* the kept descriptor fails; the path is gone: -ENOENT, as callers
+	 * expect of a removed cgroup, and the descriptor is closed */
+	assert_int_equal(zk_cgroup_memory_stat(cg, &st, &err), -ENOENT);
+	assert_non_null(strstr(err.msg, "memory.current"));
+	assert_int_equal(open_fds(), kept - 1);
+	/* made again under the same name: read from the new file */
+	rm(f, "zonekit/z/memory.current");
+	put(f, "zonekit/z/memory.current", "4096\n");
+	assert_int_equal(zk_cgroup_memory_stat(cg, &st, &err), 0);
+	assert_int_equal(st.rss, 4096);
+	assert_int_equal(open_fds(), kept);
 	zk_cgroup_free(cg);
 }
 
@@ -756,8 +889,14 @@ test_v1_memory_stat(void **state)
 	assert_true(st.limit == UINT64_MAX);
 	assert_int_equal(st.failcnt, 3);
 	assert_int_equal(st.oom_kill, 2);
+	/* A cap set: the kept file reads the new value. */
 	put(f, "memory/zonekit/z/memory.limit_in_bytes", "536870912\n");
+	assert_int_equal(zk_cgroup_memory_stat(cg, &st, &err), 0);
+	assert_int_equal(st.limit, 536870912);
+	/* A host without swap accounting, through its own handle. */
+	zk_cgroup_free(cg);
 	rm(f, "memory/zonekit/z/memory.memsw.usage_in_bytes");
+	cg = v1_open(f);
 	assert_int_equal(zk_cgroup_memory_stat(cg, &st, &err), 0);
 	assert_int_equal(st.limit, 536870912);
 	assert_int_equal(st.swap, 0);
@@ -826,6 +965,8 @@ main(void)
 		T(test_v2_pids_include_children),
 		T(test_v2_kill_all_uses_cgroup_kill),
 		T(test_v2_destroy),
+		T(test_kept_files_reread_and_close),
+		T(test_kept_file_gone_bad),
 		T(test_v1_create_every_hierarchy),
 		T(test_v1_join_self),
 		T(test_v1_devices_rules),

@@ -18,10 +18,14 @@
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "controller.h"
 #include "fsutil.h"
+#include "kstat_store.h"
 #include "loadavg.h"
 #include "memcap.h"
 #include "zonememstat_fmt.h"
+
+extern const zk_controller_ops zk_memcap_ops;
 
 #define MIB (UINT64_C(1024) * 1024)
 #define CAP (64 * MIB)
@@ -232,8 +236,60 @@ test_pagedout_v2(void **state)
 	assert_int_equal(t.nover, 2);
 }
 
+/* Boot registers no usage threshold: it waits for half the cap. */
+static void
+test_threshold_waits_for_half_the_cap(void **state)
+{
+	(void)state;
+	assert_int_equal(zk_memcap_arm_at(CAP), 32 * MIB);
+	/* a zone just booted, or idling well under its cap */
+	assert_false(zk_memcap_want_threshold(0, CAP, 0));
+	assert_false(zk_memcap_want_threshold(0, CAP, 32 * MIB - 4096));
+	/* at half its cap: now (and once) */
+	assert_true(zk_memcap_want_threshold(0, CAP, 32 * MIB));
+	assert_false(zk_memcap_want_threshold(CAP, CAP, 40 * MIB));
+	/* straight to the cap (the cap-hit event makes this reading) */
+	assert_true(zk_memcap_want_threshold(0, CAP, CAP));
+	/* back under half: kept, not asked for again */
+	assert_false(zk_memcap_threshold_stale(CAP, CAP));
+	assert_false(zk_memcap_want_threshold(CAP, CAP, 4 * MIB));
+	/* uncapped, or a zero cap: never */
+	assert_false(zk_memcap_want_threshold(0, UINT64_MAX, UINT64_MAX - 1));
+	assert_false(zk_memcap_want_threshold(0, 0, 0));
+}
+
+static void
+test_threshold_follows_the_cap(void **state)
+{
+	(void)state;
+	assert_false(zk_memcap_threshold_stale(0, CAP));
+	/* raised: the old one warns too early; the new half is not reached */
+	assert_true(zk_memcap_threshold_stale(CAP, 2 * CAP));
+	assert_false(zk_memcap_want_threshold(0, 2 * CAP, 40 * MIB));
+	assert_true(zk_memcap_want_threshold(0, 2 * CAP, CAP));
+	/* lowered under what the zone uses: at once */
+	assert_true(zk_memcap_threshold_stale(CAP, CAP / 2));
+	assert_true(zk_memcap_want_threshold(0, CAP / 2, 40 * MIB));
+	/* removed */
+	assert_true(zk_memcap_threshold_stale(CAP, UINT64_MAX));
+	assert_false(zk_memcap_want_threshold(0, UINT64_MAX, 40 * MIB));
+}
+
+/* Reclaim pressure stands in for the threshold until it is registered. */
+static void
+test_pressure_until_threshold(void **state)
+{
+	(void)state;
+	assert_true(zk_memcap_want_pressure(CAP, 0));
+	assert_false(zk_memcap_want_pressure(CAP, CAP));
+	assert_false(zk_memcap_want_pressure(UINT64_MAX, 0));
+	assert_false(zk_memcap_want_pressure(0, 0));
+}
+
 /* ---- the cgroup readers, on fake trees ---------------------------------- */
 
+/* In place, like kernfs: the cgroup handle keeps statistics files open
+ * and re-reads them (fopen "w" truncates the existing inode). */
 static void
 put(const char *root, const char *rel, const char *content)
 {
@@ -312,22 +368,31 @@ test_cgroup_readers_v2(void **state)
 	assert_int_equal(l.forkfail, 4);
 
 	/* memory.events changing makes the watch readable */
-	int fds[ZK_CG_MEMWATCH_MAX];
-	size_t n = 0;
-	assert_int_equal(zk_cgroup_memory_watch(cg, 1, fds, &n, &err), 0);
-	assert_int_equal(n, 1);
-	struct pollfd pfd = { .fd = fds[0], .events = POLLIN };
+	int fd = -1;
+	assert_int_equal(zk_cgroup_memory_watch(cg, &fd, &err), 0);
+	assert_true(fd >= 0);
+	/* v2 has no thresholds, and needs no pressure: no error, no fd */
+	int none = 0;
+	assert_int_equal(zk_cgroup_memory_threshold(cg, 1, &none, &err), 0);
+	assert_int_equal(none, -1);
+	none = 0;
+	assert_int_equal(zk_cgroup_memory_pressure(cg, &none, &err), 0);
+	assert_int_equal(none, -1);
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
 	assert_int_equal(poll(&pfd, 1, 0), 0);
 	put(root, "zk/z/memory.events", "max 10\noom 2\noom_kill 1\n");
 	assert_int_equal(poll(&pfd, 1, 1000), 1);
-	zk_cgroup_event_drain(fds[0]);
+	zk_cgroup_event_drain(fd);
 	assert_int_equal(poll(&pfd, 1, 0), 0);
-	close(fds[0]);
+	close(fd);
 
-	/* no PSI (psi=0, or an old kernel): no wait, not an error */
+	/* no PSI (psi=0, or an old kernel): no wait, not an error.  Such a
+	 * host's cgroups never have the file, so a new handle looks. */
+	zk_cgroup_free(cg);
 	char path[PATH_MAX];
 	snprintf(path, sizeof(path), "%s/zk/z/cpu.pressure", root);
 	unlink(path);
+	assert_int_equal(zk_cgroup_open(root, "zk", "z", &cg, &err), 0);
 	assert_int_equal(zk_cgroup_load_stat(cg, &l, &err), 0);
 	assert_false(l.has_waitrq);
 	assert_int_equal(l.waitrq_ns, 0);
@@ -394,29 +459,165 @@ test_cgroup_readers_v1(void **state)
 	assert_int_equal(l.waitrq_ns, 250000);
 	assert_int_equal(l.forkfail, 6);
 
-	/* the threshold is registered as "<eventfd> <usage fd> <bytes>" */
-	int fds[ZK_CG_MEMWATCH_MAX];
-	size_t n = 0;
-	assert_int_equal(zk_cgroup_memory_watch(cg, zk_memcap_low_water(CAP),
-	    fds, &n, &err), 0);
-	assert_int_equal(n, 2);
+	/* the OOM notifier: "<eventfd> <fd of memory.oom_control>" */
+	int fd = -1;
+	assert_int_equal(zk_cgroup_memory_watch(cg, &fd, &err), 0);
 	char path[PATH_MAX], *line = NULL;
 	snprintf(path, sizeof(path), "%s/memory/zk/z/cgroup.event_control",
 	    root);
+	int efd, cfd;
+	char args[32];
 	assert_int_equal(zk_read_file(path, &line, NULL, &err), 0);
-	int efd, ufd;
+	assert_int_equal(sscanf(line, "%d %d %31s", &efd, &cfd, args), 2);
+	assert_int_equal(efd, fd);
+	free(line);
+	close(fd);
+	/* reclaim pressure in the zone itself; a kernel without the file
+	 * refuses it */
+	assert_true(zk_cgroup_memory_pressure(cg, &fd, &err) < 0);
+	assert_int_equal(fd, -1);
+	put(root, "memory/zk/z/memory.pressure_level", "");
+	assert_int_equal(zk_cgroup_memory_pressure(cg, &fd, &err), 0);
+	assert_int_equal(zk_read_file(path, &line, NULL, &err), 0);
+	assert_int_equal(sscanf(line, "%d %d %31s", &efd, &cfd, args), 3);
+	assert_int_equal(efd, fd);
+	assert_string_equal(args, "low,local");
+	free(line);
+	close(fd);
+	/* the threshold is registered as "<eventfd> <usage fd> <bytes>" */
+	int tfd = -1;
+	assert_int_equal(zk_cgroup_memory_threshold(cg,
+	    zk_memcap_low_water(CAP), &tfd, &err), 0);
+	assert_true(tfd >= 0);
+	assert_int_equal(zk_read_file(path, &line, NULL, &err), 0);
 	unsigned long long thr;
-	assert_int_equal(sscanf(line, "%d %d %llu", &efd, &ufd, &thr), 3);
-	assert_int_equal(efd, fds[1]);
+	assert_int_equal(sscanf(line, "%d %d %llu", &efd, &cfd, &thr), 3);
+	assert_int_equal(efd, tfd);
 	assert_int_equal(thr, CAP - CAP / 128);
 	free(line);
-	close(fds[0]);
-	close(fds[1]);
-	/* uncapped: the OOM notifier only */
-	assert_int_equal(zk_cgroup_memory_watch(cg, UINT64_MAX, fds, &n, &err),
+	close(tfd);
+	zk_cgroup_free(cg);
+	drop_root(root);
+}
+
+/* What the fake tree's cgroup.event_control was last asked to register:
+ * "low,local", a threshold in bytes, "oom" (no argument), or "" when
+ * nothing was since the file was last emptied. */
+static void
+last_registration(const char *root, char *what, size_t len)
+{
+	char path[PATH_MAX], *line = NULL;
+	zk_error err = { 0 };
+	int efd, cfd;
+	snprintf(path, sizeof(path), "%s/memory/zk/z/cgroup.event_control",
+	    root);
+	assert_int_equal(zk_read_file(path, &line, NULL, &err), 0);
+	assert_true(len > 31);
+	snprintf(what, len, "%s", line[0] == '\0' ? "" : "oom");
+	if (line[0] != '\0')
+		assert_true(sscanf(line, "%d %d %31s", &efd, &cfd, what) >= 2);
+	free(line);
+}
+
+static void
+set_usage(const char *root, uint64_t usage)
+{
+	char v[32];
+	snprintf(v, sizeof(v), "%llu\n", (unsigned long long)usage);
+	put(root, "memory/zk/z/memory.usage_in_bytes", v);
+}
+
+static void
+set_cap(const char *root, uint64_t cap)
+{
+	char v[32];
+	snprintf(v, sizeof(v), "%llu\n", (unsigned long long)cap);
+	put(root, "memory/zk/z/memory.limit_in_bytes", v);
+}
+
+/*
+ * The capper on a fake v1 tree: boot registers only the cap-hit events;
+ * the usage threshold comes with a reading at half the cap, stays, and
+ * follows cap changes.
+ */
+static void
+test_controller_arms_near_the_cap(void **state)
+{
+	(void)state;
+	char root[PATH_MAX], kdir[PATH_MAX], what[64];
+	fake_root(root);
+	put(root, "memory/cgroup.procs", "");
+	put(root, "memory/zk/z/memory.failcnt", "0\n");
+	put(root, "memory/zk/z/memory.oom_control",
+	    "oom_kill_disable 0\nunder_oom 0\noom_kill 0\n");
+	put(root, "memory/zk/z/memory.stat", "pgpgin 0\npgpgout 0\n");
+	put(root, "memory/zk/z/memory.pressure_level", "");
+	put(root, "memory/zk/z/cgroup.event_control", "");
+	set_usage(root, 4 * MIB);
+	set_cap(root, CAP);
+	zk_cgroup *cg = NULL;
+	zk_kstat_pub *pub = NULL;
+	zk_error err = { 0 };
+	assert_int_equal(zk_cgroup_open(root, "zk", "z", &cg, &err), 0);
+	snprintf(kdir, sizeof(kdir), "%s/kstat", root);
+	zk_kstat_def defs[ZK_CTRL_MAX_KSTATS];
+	size_t nk = zk_memcap_ops.kstats(7, "z", defs);
+	assert_int_equal(zk_kstat_pub_create(kdir, "z", defs, nk, &pub, &err),
 	    0);
-	assert_int_equal(n, 1);
-	close(fds[0]);
+	zk_zone_ctx z = { .cg = cg, .zoneid = 7, .zonename = "z",
+	    .kstats = pub, .now_ns = SEC };
+	void *m = NULL;
+	int fds[ZK_CTRL_MAX_FDS];
+
+	/* boot: the OOM notifier and reclaim pressure, no threshold */
+	assert_int_equal(zk_memcap_ops.start(&m, &z, &err), 0);
+	assert_int_equal(zk_memcap_ops.fds(m, fds), 2);
+	last_registration(root, what, sizeof(what));
+	assert_string_equal(what, "low,local");
+	/* just under half: nothing new */
+	put(root, "memory/zk/z/cgroup.event_control", "");
+	set_usage(root, 32 * MIB - 4096);
+	assert_int_equal(zk_memcap_ops.on_deadline(m, &z, &err), 0);
+	assert_int_equal(zk_memcap_ops.fds(m, fds), 2);
+	last_registration(root, what, sizeof(what));
+	assert_string_equal(what, "");
+	/* half: the threshold at cap - cap/128 takes over from pressure */
+	set_usage(root, 32 * MIB);
+	assert_int_equal(zk_memcap_ops.on_deadline(m, &z, &err), 0);
+	assert_int_equal(zk_memcap_ops.fds(m, fds), 2);
+	last_registration(root, what, sizeof(what));
+	assert_string_equal(what, "66584576");
+	/* back under half: kept, nothing registered again */
+	put(root, "memory/zk/z/cgroup.event_control", "");
+	set_usage(root, 4 * MIB);
+	assert_int_equal(zk_memcap_ops.on_deadline(m, &z, &err), 0);
+	assert_int_equal(zk_memcap_ops.fds(m, fds), 2);
+	last_registration(root, what, sizeof(what));
+	assert_string_equal(what, "");
+	/* the cap doubles: the old threshold goes, the new half is far, so
+	 * pressure again */
+	set_cap(root, 2 * CAP);
+	assert_int_equal(zk_memcap_ops.reconfigure(m, &z, &err), 0);
+	assert_int_equal(zk_memcap_ops.fds(m, fds), 2);
+	last_registration(root, what, sizeof(what));
+	assert_string_equal(what, "low,local");
+	/* straight to the cap: the reading that sees it registers the
+	 * threshold */
+	set_usage(root, 2 * CAP);
+	put(root, "memory/zk/z/memory.failcnt", "1\n");
+	assert_int_equal(zk_memcap_ops.on_deadline(m, &z, &err), 0);
+	last_registration(root, what, sizeof(what));
+	assert_string_equal(what, "133169152");
+	assert_int_equal(zk_memcap_ops.fds(m, fds), 0);	/* 4 Hz sampling */
+	/* uncapped: nothing to watch, even once back under */
+	set_usage(root, 4 * MIB);
+	set_cap(root, UINT64_C(9223372036854771712));
+	assert_int_equal(zk_memcap_ops.reconfigure(m, &z, &err), 0);
+	assert_int_equal(zk_memcap_ops.fds(m, fds), 0);
+	assert_int_equal(zk_memcap_ops.deadline(m), z.now_ns + 30 * SEC);
+
+	zk_memcap_ops.stop(m);
+	zk_kstat_pub_close(pub, true);
 	zk_cgroup_free(cg);
 	drop_root(root);
 }
@@ -730,6 +931,10 @@ main(void)
 		cmocka_unit_test(test_cap_change),
 		cmocka_unit_test(test_pagedout_v1),
 		cmocka_unit_test(test_pagedout_v2),
+		cmocka_unit_test(test_threshold_waits_for_half_the_cap),
+		cmocka_unit_test(test_threshold_follows_the_cap),
+		cmocka_unit_test(test_pressure_until_threshold),
+		cmocka_unit_test(test_controller_arms_near_the_cap),
 		cmocka_unit_test(test_cgroup_readers_v2),
 		cmocka_unit_test(test_cgroup_readers_v1),
 		cmocka_unit_test(test_decay_factors),
