@@ -50,15 +50,23 @@ failed(const zk_error *err)
 	return EXIT_FAILURE;
 }
 
-/* Every zone's kstats under <rundir>/kstat, plus the global zone's. */
-static int
-load_kstats(const zk_paths *p, zk_kstat **ks, size_t *n, zk_error *err)
+/* The memory_cap kstats the options can print: the zones' under
+ * <rundir>/kstat, and the global zone's from /proc when it may be shown. */
+static zk_kstat_snap *
+load_kstats(const zk_paths *p, const zk_memstat_opts *o, zk_error *err)
 {
 	char dir[PATH_MAX];
-	int r = zk_kstat_read_host(ks, n, err);
-	if (r < 0)
-		return r;
-	return zk_kstat_read_dir(zk_kstat_dir(p->rundir, dir), ks, n, err);
+	zk_kstat_snap *s = zk_kstat_snap_new(zk_memstat_wants, (void *)o);
+	if (s == NULL) {
+		zk_fail(err, ENOMEM, "out of memory");
+		return NULL;
+	}
+	if (zk_kstat_snap_add_host(s, "/proc", err) < 0 ||
+	    zk_kstat_snap_read_dir(s, zk_kstat_dir(p->rundir, dir), err) < 0) {
+		zk_kstat_snap_free(s);
+		return NULL;
+	}
+	return s;
 }
 
 /*
@@ -103,16 +111,13 @@ main(int argc, char *argv[])
 	zk_paths paths;
 	if (zk_paths_from_env(&paths, &err) < 0)
 		return failed(&err);
-	zk_kstat *ks = NULL;
-	size_t nks = 0;
-	if (load_kstats(&paths, &ks, &nks, &err) < 0) {
-		zk_kstat_free(ks, nks);
+	zk_kstat_snap *s = load_kstats(&paths, &o, &err);
+	if (s == NULL)
 		return failed(&err);
-	}
 	_cleanup_free_ zk_memstat_row *rows = NULL;
 	size_t nrows = 0;
-	int r = zk_memstat_rows(ks, nks, &rows, &nrows);
-	zk_kstat_free(ks, nks);
+	int r = zk_memstat_rows(s, &rows, &nrows);
+	zk_kstat_snap_free(s);
 	if (r < 0) {
 		fprintf(stderr, "zonememstat: out of memory\n");
 		return EXIT_FAILURE;

@@ -13,25 +13,49 @@
 /* Past this a cap is "none" (UINT64_MAX, or a kernel's huge unlimited). */
 #define UNCAPPED	(UINT64_C(1) << 62)
 
-static const zk_kstat_value *
-find_value(const zk_kstat *k, const char *name)
+#define MODULE		"memory_cap"
+#define CLASS		"zone_memory_cap"
+
+/* The statistics a row is made of. */
+enum { F_ZONENAME, F_RSS, F_PHYSCAP, F_NOVER, F_PAGEDOUT, F_SWAP, F_SWAPCAP,
+	F_COUNT };
+
+static const char *const field_names[F_COUNT] = {
+	[F_ZONENAME] = "zonename", [F_RSS] = "rss", [F_PHYSCAP] = "physcap",
+	[F_NOVER] = "nover", [F_PAGEDOUT] = "pagedout", [F_SWAP] = "swap",
+	[F_SWAPCAP] = "swapcap",
+};
+
+/* Where each field sits in a shape (-1: absent).  Every zone's memory_cap
+ * kstat has the same shape, so this is worked out about once. */
+typedef struct layout {
+	const zk_kstat_shape *shape;
+	int at[F_COUNT];
+} layout;
+
+static void
+layout_of(layout *l, const zk_kstat_shape *sh)
 {
-	for (size_t i = 0; i < k->nvalues; i++)
-		if (strcmp(k->values[i].name, name) == 0)
-			return &k->values[i];
-	return NULL;
+	l->shape = sh;
+	for (size_t f = 0; f < F_COUNT; f++) {
+		l->at[f] = -1;
+		for (size_t i = 0; i < sh->nstats && l->at[f] < 0; i++)
+			if (strcmp(sh->names[i], field_names[f]) == 0)
+				l->at[f] = (int)i;
+	}
 }
 
+/* A field as a count or size: absent, negative or a string reads 0. */
 static uint64_t
-u64_of(const zk_kstat *k, const char *name)
+u64_of(const zk_kstat_rec *k, const layout *l, int f)
 {
-	const zk_kstat_value *v = find_value(k, name);
-	if (v == NULL)
+	int i = l->at[f];
+	if (i < 0)
 		return 0;
-	if (v->type == ZK_KSTAT_UINT64)
-		return v->v.u64;
-	if (v->type == ZK_KSTAT_INT64)
-		return v->v.i64 < 0 ? 0 : (uint64_t)v->v.i64;
+	if (k->shape->types[i] == ZK_KSTAT_UINT64)
+		return k->data[i].u64;
+	if (k->shape->types[i] == ZK_KSTAT_INT64)
+		return k->data[i].i64 < 0 ? 0 : (uint64_t)k->data[i].i64;
 	return 0;
 }
 
@@ -45,34 +69,58 @@ by_instance(const void *a, const void *b)
 }
 
 static void
-fill_row(zk_memstat_row *r, const zk_kstat *k)
+fill_row(zk_memstat_row *r, const zk_kstat_rec *k, const layout *l)
 {
 	memset(r, 0, sizeof(*r));
 	r->instance = k->instance;
-	const zk_kstat_value *zn = find_value(k, "zonename");
+	int zn = l->at[F_ZONENAME];
 	/* The kstat name is cut to 30 characters; the statistic is whole. */
 	snprintf(r->zone, sizeof(r->zone), "%s",
-	    zn != NULL && zn->type == ZK_KSTAT_STRING ? zn->v.str : k->name);
-	r->rss = u64_of(k, "rss");
-	r->physcap = u64_of(k, "physcap");
-	r->nover = u64_of(k, "nover");
-	r->pagedout = u64_of(k, "pagedout");
-	r->swap = u64_of(k, "swap");
-	r->swapcap = u64_of(k, "swapcap");
+	    zn >= 0 && k->shape->types[zn] == ZK_KSTAT_STRING ?
+	    k->data[zn].str : k->name);
+	r->rss = u64_of(k, l, F_RSS);
+	r->physcap = u64_of(k, l, F_PHYSCAP);
+	r->nover = u64_of(k, l, F_NOVER);
+	r->pagedout = u64_of(k, l, F_PAGEDOUT);
+	r->swap = u64_of(k, l, F_SWAP);
+	r->swapcap = u64_of(k, l, F_SWAPCAP);
+}
+
+bool
+zk_memstat_wants(void *opts, const char *module, int instance,
+    const char *name, const char *class)
+{
+	const zk_memstat_opts *o = opts;
+	if (strcmp(module, MODULE) != 0 || strcmp(class, CLASS) != 0)
+		return false;
+	if (instance != 0 || strcmp(name, "global") != 0)
+		return true;	/* a zone's: zone ids start at 1 */
+	/* -z global must find it even with -o, or it exits 1. */
+	if (o->zone != NULL)
+		return strcmp(o->zone, "global") == 0;
+	return !o->only_over;
 }
 
 int
-zk_memstat_rows(const zk_kstat *ks, size_t n, zk_memstat_row **rows,
+zk_memstat_rows(const zk_kstat_snap *s, zk_memstat_row **rows,
     size_t *nrows)
 {
+	size_t n;
+	const zk_kstat_rec *recs = zk_kstat_snap_recs(s, &n);
 	zk_memstat_row *out = calloc(n > 0 ? n : 1, sizeof(*out));
 	if (out == NULL)
 		return -ENOMEM;
 	size_t cnt = 0;
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(ks[i].module, "memory_cap") == 0 &&
-		    strcmp(ks[i].class, "zone_memory_cap") == 0)
-			fill_row(&out[cnt++], &ks[i]);
+	layout l = { 0 };
+	for (size_t i = 0; i < n; i++) {
+		const zk_kstat_rec *k = &recs[i];
+		if (strcmp(k->module, MODULE) != 0 ||
+		    strcmp(k->class, CLASS) != 0)
+			continue;
+		if (k->shape != l.shape)
+			layout_of(&l, k->shape);
+		fill_row(&out[cnt++], k, &l);
+	}
 	qsort(out, cnt, sizeof(*out), by_instance);
 	*rows = out;
 	*nrows = cnt;

@@ -26,11 +26,21 @@ typedef struct zk_memstat_opts {
 } zk_memstat_opts;
 
 /*
- * The memory_cap kstats (class zone_memory_cap) among ks, as rows ordered
- * by zone id, so the global zone comes first.  *rows is malloc'd; aliases
- * are left NULL.  Returns 0 or -ENOMEM.
+ * Which kstats zonememstat keeps (a zk_kstat_want_fn; opts is the
+ * zk_memstat_opts): the memory_cap ones, the global zone's only when its
+ * line can be printed, so that /proc is read only then.  It cannot be
+ * under -z of another zone, nor under -o (the global zone has no cap, so
+ * it is never over) unless -z global asks for it.
  */
-int zk_memstat_rows(const zk_kstat *ks, size_t n, zk_memstat_row **rows,
+bool zk_memstat_wants(void *opts, const char *module, int instance,
+    const char *name, const char *class);
+
+/*
+ * The memory_cap kstats (class zone_memory_cap) of a snapshot, as rows
+ * ordered by zone id, so the global zone comes first.  *rows is malloc'd;
+ * aliases are left NULL.  Returns 0 or -ENOMEM.
+ */
+int zk_memstat_rows(const zk_kstat_snap *s, zk_memstat_row **rows,
     size_t *nrows);
 
 /* Whether opts->zone (if any) is among the rows. */

@@ -888,7 +888,13 @@ test_rows_from_kstats(void **state)
 	zk_kstat_value vz[] = {
 		{ .name = "avenrun_1min", .type = ZK_KSTAT_UINT64 },
 	};
-	zk_kstat ks[3] = { 0 };
+	/* Another layout: the fields are found by name, a negative count
+	 * reads 0, and without a zonename the kstat's name is used. */
+	zk_kstat_value v2[] = {
+		{ .name = "nover", .type = ZK_KSTAT_INT64, .v.i64 = -3 },
+		{ .name = "rss", .type = ZK_KSTAT_UINT64, .v.u64 = 7 * MIB },
+	};
+	zk_kstat ks[4] = { 0 };
 	strcpy(ks[0].module, "memory_cap");
 	ks[0].instance = 3;
 	snprintf(ks[0].name, sizeof(ks[0].name), "%.30s", Z1);
@@ -906,17 +912,133 @@ test_rows_from_kstats(void **state)
 	strcpy(ks[2].class, "zone_memory_cap");
 	ks[2].values = vg;
 	ks[2].nvalues = 2;
+	strcpy(ks[3].module, "memory_cap");
+	ks[3].instance = 2;
+	strcpy(ks[3].name, "other");
+	strcpy(ks[3].class, "zone_memory_cap");
+	ks[3].values = v2;
+	ks[3].nvalues = 2;
+	zk_error err = { 0 };
+	zk_kstat_snap *snap = zk_kstat_snap_new(NULL, NULL);
+	assert_non_null(snap);
+	assert_int_equal(zk_kstat_snap_add(snap, ks, 4, &err), 0);
 	zk_memstat_row *rows = NULL;
 	size_t n = 0;
-	assert_int_equal(zk_memstat_rows(ks, 3, &rows, &n), 0);
-	assert_int_equal(n, 2);
+	assert_int_equal(zk_memstat_rows(snap, &rows, &n), 0);
+	zk_kstat_snap_free(snap);
+	assert_int_equal(n, 3);
 	assert_string_equal(rows[0].zone, "global");
 	assert_int_equal(rows[0].physcap, UINT64_MAX);
-	assert_string_equal(rows[1].zone, Z1);
-	assert_int_equal(rows[1].rss, 5 * MIB);
-	assert_int_equal(rows[1].nover, 1);
-	assert_int_equal(rows[1].swapcap, 0);	/* absent reads as 0 */
+	assert_string_equal(rows[1].zone, "other");
+	assert_int_equal(rows[1].rss, 7 * MIB);
+	assert_int_equal(rows[1].nover, 0);
+	assert_string_equal(rows[2].zone, Z1);
+	assert_int_equal(rows[2].rss, 5 * MIB);
+	assert_int_equal(rows[2].nover, 1);
+	assert_int_equal(rows[2].swapcap, 0);	/* absent reads as 0 */
 	free(rows);
+}
+
+static bool
+wants(zk_memstat_opts o, const char *module, int instance, const char *name,
+    const char *class)
+{
+	return zk_memstat_wants(&o, module, instance, name, class);
+}
+
+/* Only memory_cap kstats; the global zone's only when its line can be
+ * printed (-z global must find it, even with -o). */
+static void
+test_wants(void **state)
+{
+	(void)state;
+	const char *mc = "memory_cap", *cl = "zone_memory_cap";
+	zk_memstat_opts all = { 0 }, over = { .only_over = true },
+	    z1 = { .zone = Z1 }, gz = { .zone = "global", .only_over = true };
+	assert_true(wants(all, mc, 3, Z1, cl));
+	assert_true(wants(all, mc, 0, "global", cl));
+	assert_false(wants(all, "zones", 3, Z1, "zone_misc"));
+	assert_false(wants(all, "caps", 3, "cpucaps_zone_3", "zone_caps"));
+	assert_false(wants(all, mc, 3, Z1, "zone_misc"));
+	assert_true(wants(over, mc, 3, Z1, cl));
+	assert_false(wants(over, mc, 0, "global", cl));
+	assert_true(wants(z1, mc, 3, Z1, cl));
+	assert_false(wants(z1, mc, 0, "global", cl));
+	assert_true(wants(gz, mc, 0, "global", cl));
+	assert_true(wants(gz, mc, 3, Z1, cl));
+}
+
+/* Where the memory capper's statistic is among a zone's kstats. */
+static void
+memcap_slot(const zk_kstat_def *defs, size_t nd, const char *stat,
+    size_t *ks, size_t *st)
+{
+	for (*ks = 0; *ks < nd; (*ks)++)
+		if (strcmp(defs[*ks].module, "memory_cap") == 0)
+			for (*st = 0; *st < defs[*ks].nstats; (*st)++)
+				if (strcmp(defs[*ks].stats[*st].name, stat) == 0)
+					return;
+	fail_msg("no memory_cap:%s", stat);
+}
+
+/* Files published as zoneadmd's controllers publish them: only their
+ * memory_cap kstats are kept, and /proc is read only for the global
+ * zone's line. */
+static void
+test_snapshot_of_published_files(void **state)
+{
+	(void)state;
+	char root[PATH_MAX], kdir[PATH_MAX + 8];
+	fake_root(root);
+	snprintf(kdir, sizeof(kdir), "%s/kstat", root);
+	size_t nc;
+	const zk_controller_ops *const *ops = zk_controllers(&nc);
+	const char *zones[] = { Z2, Z1 };
+	zk_error err = { 0 };
+	for (int z = 0; z < 2; z++) {
+		zk_kstat_def defs[16];
+		size_t nd = 0;
+		for (size_t i = 0; i < nc; i++)
+			if (ops[i]->kstats != NULL)
+				nd += ops[i]->kstats(7 - 4 * z, zones[z],
+				    defs + nd);
+		assert_true(nd > 1);
+		zk_kstat_pub *pub = NULL;
+		assert_int_equal(zk_kstat_pub_create(kdir, zones[z], defs, nd,
+		    &pub, &err), 0);
+		size_t ks, st;
+		zk_kstat_pub_begin(pub);
+		memcap_slot(defs, nd, "zonename", &ks, &st);
+		zk_kstat_set_str(pub, ks, st, zones[z]);
+		memcap_slot(defs, nd, "rss", &ks, &st);
+		zk_kstat_set_u64(pub, ks, st, (uint64_t)(z + 1) * MIB);
+		zk_kstat_pub_end(pub);
+		zk_kstat_pub_close(pub, false);
+	}
+	zk_memstat_opts over = { .only_over = true }, all = { 0 };
+	zk_kstat_snap *snap = zk_kstat_snap_new(zk_memstat_wants, &over);
+	assert_int_equal(zk_kstat_snap_read_dir(snap, kdir, &err), 0);
+	assert_int_equal(zk_kstat_snap_add_host(snap, "/nonexistent", &err),
+	    0);	/* not read */
+	size_t n;
+	const zk_kstat_rec *r = zk_kstat_snap_recs(snap, &n);
+	assert_int_equal(n, 2);
+	for (size_t i = 0; i < n; i++)
+		assert_string_equal(r[i].module, "memory_cap");
+	zk_memstat_row *rows = NULL;
+	assert_int_equal(zk_memstat_rows(snap, &rows, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(rows[0].instance, 3);
+	assert_string_equal(rows[0].zone, Z1);
+	assert_int_equal(rows[0].rss, 2 * MIB);
+	assert_string_equal(rows[1].zone, Z2);
+	free(rows);
+	zk_kstat_snap_free(snap);
+
+	snap = zk_kstat_snap_new(zk_memstat_wants, &all);
+	assert_true(zk_kstat_snap_add_host(snap, "/nonexistent", &err) < 0);
+	zk_kstat_snap_free(snap);
+	drop_root(root);
 }
 
 int
@@ -947,6 +1069,8 @@ main(void)
 		cmocka_unit_test(test_fmt_total_over_zone),
 		cmocka_unit_test(test_fmt_alias),
 		cmocka_unit_test(test_rows_from_kstats),
+		cmocka_unit_test(test_wants),
+		cmocka_unit_test(test_snapshot_of_published_files),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
