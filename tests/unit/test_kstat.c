@@ -356,22 +356,32 @@ writer_loop(zk_kstat_pub *pub)
 	}
 }
 
-static void
-test_seqlock_consistent(void **state)
+/* A "pair" kstat in a fresh directory, updated by a forked writer_loop. */
+static pid_t
+start_pair_writer(char **dir, zk_kstat_pub **pub)
 {
-	(void)state;
-	char *dir = make_tmpdir();
 	zk_kstat_def d;
+	zk_error err = { 0 };
+	*dir = make_tmpdir();
 	zk_kstat_def_init(&d, "test", 0, "pair", "misc", pair_stats,
 	    ZK_ARRAY_SIZE(pair_stats));
-	zk_kstat_pub *pub = NULL;
-	zk_error err = { 0 };
-	assert_int_equal(zk_kstat_pub_create(dir, "pair", &d, 1, &pub, &err),
+	assert_int_equal(zk_kstat_pub_create(*dir, "pair", &d, 1, pub, &err),
 	    0);
 	pid_t child = fork();
 	assert_true(child >= 0);
 	if (child == 0)
-		writer_loop(pub);
+		writer_loop(*pub);
+	return child;
+}
+
+static void
+test_seqlock_consistent(void **state)
+{
+	(void)state;
+	char *dir;
+	zk_kstat_pub *pub;
+	zk_error err = { 0 };
+	pid_t child = start_pair_writer(&dir, &pub);
 
 	size_t snapshots = 0, missed = 0;
 	uint64_t first_seen = 0, last_seen = 0;
@@ -1355,18 +1365,9 @@ static void
 test_snap_seqlock_consistent(void **state)
 {
 	(void)state;
-	char *dir = make_tmpdir();
-	zk_kstat_def d;
-	zk_kstat_def_init(&d, "test", 0, "pair", "misc", pair_stats,
-	    ZK_ARRAY_SIZE(pair_stats));
-	zk_kstat_pub *pub = NULL;
-	zk_error err = { 0 };
-	assert_int_equal(zk_kstat_pub_create(dir, "pair", &d, 1, &pub, &err),
-	    0);
-	pid_t child = fork();
-	assert_true(child >= 0);
-	if (child == 0)
-		writer_loop(pub);
+	char *dir;
+	zk_kstat_pub *pub;
+	pid_t child = start_pair_writer(&dir, &pub);
 	size_t snapshots = 0;
 	for (int i = 0; i < 5000; i++) {
 		zk_kstat_snap *snap = snap_of_dir(dir, NULL, NULL);
