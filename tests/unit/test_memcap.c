@@ -305,19 +305,31 @@ put(const char *root, const char *rel, const char *content)
 	fclose(f);
 }
 
-static void
-fake_root(char root[PATH_MAX])
+/* A fake cgroup root per test, removed by the teardown even when the
+ * test fails half-way. */
+static int
+fake_root(void **state)
 {
+	char *root = malloc(PATH_MAX);
+	if (root == NULL)
+		return -1;
 	snprintf(root, PATH_MAX, "%s/zk-memcap-XXXXXX",
 	    getenv("TMPDIR") != NULL ? getenv("TMPDIR") : "/tmp");
-	assert_non_null(mkdtemp(root));
+	if (mkdtemp(root) == NULL) {
+		free(root);
+		return -1;
+	}
+	*state = root;
+	return 0;
 }
 
-static void
-drop_root(const char *root)
+static int
+drop_root(void **state)
 {
 	zk_error err = { 0 };
-	assert_int_equal(zk_rm_rf(root, &err), 0);
+	int r = zk_rm_rf(*state, &err);
+	free(*state);
+	return r;
 }
 
 #define PSI "some avg10=0.00 avg60=0.00 avg300=0.00 total=250\n" \
@@ -326,9 +338,7 @@ drop_root(const char *root)
 static void
 test_cgroup_readers_v2(void **state)
 {
-	(void)state;
-	char root[PATH_MAX];
-	fake_root(root);
+	const char *root = *state;
 	put(root, "cgroup.controllers", "cpu memory pids\n");
 	put(root, "zk/z/memory.stat", "anon 4096\npgmajfault 7\n"
 	    "workingset_refault_anon 3\nworkingset_refault_file 5\n"
@@ -399,7 +409,6 @@ test_cgroup_readers_v2(void **state)
 	put(root, "zk/z/cpu.pressure", "garbage\n");
 	assert_true(zk_cgroup_load_stat(cg, &l, &err) == -EINVAL);
 	zk_cgroup_free(cg);
-	drop_root(root);
 }
 
 /* A hybrid v1 host: memory, cpuacct and pids hierarchies, PSI from the
@@ -407,9 +416,7 @@ test_cgroup_readers_v2(void **state)
 static void
 test_cgroup_readers_v1(void **state)
 {
-	(void)state;
-	char root[PATH_MAX];
-	fake_root(root);
+	const char *root = *state;
 	const char *h[] = { "memory", "cpuacct", "pids" };
 	for (size_t i = 0; i < 3; i++) {
 		char rel[64];
@@ -497,7 +504,6 @@ test_cgroup_readers_v1(void **state)
 	free(line);
 	close(tfd);
 	zk_cgroup_free(cg);
-	drop_root(root);
 }
 
 /* What the fake tree's cgroup.event_control was last asked to register:
@@ -543,9 +549,8 @@ set_cap(const char *root, uint64_t cap)
 static void
 test_controller_arms_near_the_cap(void **state)
 {
-	(void)state;
-	char root[PATH_MAX], kdir[PATH_MAX], what[64];
-	fake_root(root);
+	const char *root = *state;
+	char kdir[PATH_MAX], what[64];
 	put(root, "memory/cgroup.procs", "");
 	put(root, "memory/zk/z/memory.failcnt", "0\n");
 	put(root, "memory/zk/z/memory.oom_control",
@@ -619,7 +624,6 @@ test_controller_arms_near_the_cap(void **state)
 	zk_memcap_ops.stop(m);
 	zk_kstat_pub_close(pub, true);
 	zk_cgroup_free(cg);
-	drop_root(root);
 }
 
 /* ---- load average ---------------------------------------------------------- */
@@ -987,9 +991,8 @@ memcap_slot(const zk_kstat_def *defs, size_t nd, const char *stat,
 static void
 test_snapshot_of_published_files(void **state)
 {
-	(void)state;
-	char root[PATH_MAX], kdir[PATH_MAX + 8];
-	fake_root(root);
+	const char *root = *state;
+	char kdir[PATH_MAX + 8];
 	snprintf(kdir, sizeof(kdir), "%s/kstat", root);
 	size_t nc;
 	const zk_controller_ops *const *ops = zk_controllers(&nc);
@@ -1038,8 +1041,9 @@ test_snapshot_of_published_files(void **state)
 	snap = zk_kstat_snap_new(zk_memstat_wants, &all);
 	assert_true(zk_kstat_snap_add_host(snap, "/nonexistent", &err) < 0);
 	zk_kstat_snap_free(snap);
-	drop_root(root);
 }
+
+#define T_ROOT(fn) cmocka_unit_test_setup_teardown(fn, fake_root, drop_root)
 
 int
 main(void)
@@ -1056,9 +1060,9 @@ main(void)
 		cmocka_unit_test(test_threshold_waits_for_half_the_cap),
 		cmocka_unit_test(test_threshold_follows_the_cap),
 		cmocka_unit_test(test_pressure_until_threshold),
-		cmocka_unit_test(test_controller_arms_near_the_cap),
-		cmocka_unit_test(test_cgroup_readers_v2),
-		cmocka_unit_test(test_cgroup_readers_v1),
+		T_ROOT(test_controller_arms_near_the_cap),
+		T_ROOT(test_cgroup_readers_v2),
+		T_ROOT(test_cgroup_readers_v1),
 		cmocka_unit_test(test_decay_factors),
 		cmocka_unit_test(test_active_tasks),
 		cmocka_unit_test(test_constant_load_converges),
@@ -1070,7 +1074,7 @@ main(void)
 		cmocka_unit_test(test_fmt_alias),
 		cmocka_unit_test(test_rows_from_kstats),
 		cmocka_unit_test(test_wants),
-		cmocka_unit_test(test_snapshot_of_published_files),
+		T_ROOT(test_snapshot_of_published_files),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
