@@ -297,6 +297,13 @@ zk_cg_find_key(const char *text, const char *key, uint64_t *v)
 	return -ENOENT;
 }
 
+uint64_t
+zk_cg_stat_key(const char *text, const char *key)
+{
+	uint64_t v = 0;
+	return zk_cg_find_key(text, key, &v) == 0 ? v : 0;
+}
+
 int
 zk_cg_read_psi_some(zk_cgroup *cg, const char *dir, const char *file,
     uint64_t *total_us, bool *present, zk_error *err)

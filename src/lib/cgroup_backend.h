@@ -135,6 +135,9 @@ int zk_cg_read_key_opt(zk_cgroup *cg, const char *dir, const char *file,
 /* "<key> <number>" looked up in text already read (one read of
  * memory.stat serves many keys); -ENOENT if absent, -EINVAL if garbled. */
 int zk_cg_find_key(const char *text, const char *key, uint64_t *v);
+/* The same for keys a kernel may lack (memory.stat's workingset_* since
+ * 5.9): absent or garbled reads as 0. */
+uint64_t zk_cg_stat_key(const char *text, const char *key);
 /* The "some" line's total= (microseconds) of a PSI file (cpu.pressure);
  * *present false when the file is absent (no PSI, or no such cgroup). */
 int zk_cg_read_psi_some(zk_cgroup *cg, const char *dir, const char *file,

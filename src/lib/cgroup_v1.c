@@ -405,14 +405,6 @@ v1_cpu_stat(zk_cgroup *cg, zk_cgroup_cpustat *st, zk_error *err)
 	    &st->throttled_ns, err);
 }
 
-/* memory.stat keys a kernel may lack (workingset_* since 5.9) read as 0. */
-static uint64_t
-stat_key(const char *text, const char *key)
-{
-	uint64_t v = 0;
-	return zk_cg_find_key(text, key, &v) == 0 ? v : 0;
-}
-
 static int
 v1_memory_counters(zk_cgroup *cg, zk_cgroup_memcounters *c, zk_error *err)
 {
@@ -428,11 +420,11 @@ v1_memory_counters(zk_cgroup *cg, zk_cgroup_memcounters *c, zk_error *err)
 		return r;
 	/* v1 has no pgsteal: pgpgout (uncharges) is the nearest figure, and
 	 * counts frees too; the capper only folds it while at the cap. */
-	c->pgpgin = stat_key(stat, "pgpgin");
-	c->reclaim = stat_key(stat, "pgpgout");
+	c->pgpgin = zk_cg_stat_key(stat, "pgpgin");
+	c->reclaim = zk_cg_stat_key(stat, "pgpgout");
 	c->reclaim_counts_frees = true;
-	c->refault_anon = stat_key(stat, "workingset_refault_anon");
-	c->refault_file = stat_key(stat, "workingset_refault_file");
+	c->refault_anon = zk_cg_stat_key(stat, "workingset_refault_anon");
+	c->refault_file = zk_cg_stat_key(stat, "workingset_refault_file");
 	c->under_oom = under != 0;
 	c->swapcap = UINT64_MAX;
 	if (zk_cg_has(cg, dir, "memory.memsw.limit_in_bytes")) {

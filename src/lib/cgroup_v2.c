@@ -237,14 +237,6 @@ v2_cpu_stat(zk_cgroup *cg, zk_cgroup_cpustat *st, zk_error *err)
 	return 0;
 }
 
-/* memory.stat keys a kernel may lack (workingset_* since 5.9) read as 0. */
-static uint64_t
-stat_key(const char *text, const char *key)
-{
-	uint64_t v = 0;
-	return zk_cg_find_key(text, key, &v) == 0 ? v : 0;
-}
-
 static int
 v2_memory_counters(zk_cgroup *cg, zk_cgroup_memcounters *c, zk_error *err)
 {
@@ -257,10 +249,10 @@ v2_memory_counters(zk_cgroup *cg, zk_cgroup_memcounters *c, zk_error *err)
 	    err)) < 0)
 		return r;
 	/* v2 counts no page charges: major faults are the page-ins. */
-	c->pgpgin = stat_key(stat, "pgmajfault");
-	c->reclaim = stat_key(stat, "pgsteal");
-	c->refault_anon = stat_key(stat, "workingset_refault_anon");
-	c->refault_file = stat_key(stat, "workingset_refault_file");
+	c->pgpgin = zk_cg_stat_key(stat, "pgmajfault");
+	c->reclaim = zk_cg_stat_key(stat, "pgsteal");
+	c->refault_anon = zk_cg_stat_key(stat, "workingset_refault_anon");
+	c->refault_file = zk_cg_stat_key(stat, "workingset_refault_file");
 	c->swapcap = UINT64_MAX;
 	if (!zk_cg_has(cg, dir, "memory.swap.max"))
 		return 0;
@@ -321,8 +313,8 @@ v2_load_stat(zk_cgroup *cg, zk_cgroup_loadstat *st, zk_error *err)
 	if (zk_cg_find_key(stat, "usage_usec", &us) < 0)
 		return zk_fail(err, EINVAL, "%s/cpu.stat: no usage_usec", dir);
 	st->usage_ns = us * 1000;
-	st->user_ns = stat_key(stat, "user_usec") * 1000;
-	st->sys_ns = stat_key(stat, "system_usec") * 1000;
+	st->user_ns = zk_cg_stat_key(stat, "user_usec") * 1000;
+	st->sys_ns = zk_cg_stat_key(stat, "system_usec") * 1000;
 	if (zk_cg_has(cg, dir, "pids.events") &&
 	    (r = zk_cg_read_key_opt(cg, dir, "pids.events", "max",
 	    &st->forkfail, err)) < 0)

@@ -1,6 +1,6 @@
 /*
  * The global zone's kstats, made on demand from /proc: no publisher runs
- * for the host, so zk_kstat_read_host reads the kernel's own counters each
+ * for the host, so zk_kstat_read_host_at reads the kernel's own counters each
  * time (docs/kstat.md says how every figure maps).
  */
 #include "kstat_store.h"
@@ -287,12 +287,6 @@ zk_kstat_read_host_at(const char *proc, zk_kstat **ks, size_t *n,
 	fill_zone_misc(zm->values, &t);
 	*n += 2;
 	return 0;
-}
-
-int
-zk_kstat_read_host(zk_kstat **ks, size_t *n, zk_error *err)
-{
-	return zk_kstat_read_host_at("/proc", ks, n, err);
 }
 
 int

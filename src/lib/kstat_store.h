@@ -102,9 +102,8 @@ typedef struct zk_kstat {
 int zk_kstat_read_dir(const char *dir, zk_kstat **ks, size_t *n,
     zk_error *err);
 /* Append the host-wide kstats of the global zone (instance 0, "global"):
- * memory_cap:0:global, zones:0:global (see docs/kstat.md). */
-int zk_kstat_read_host(zk_kstat **ks, size_t *n, zk_error *err);
-/* The same from another proc tree (tests use a fake one). */
+ * memory_cap:0:global, zones:0:global (see docs/kstat.md), from the proc
+ * tree at `proc` ("/proc"; tests use a fake one). */
 int zk_kstat_read_host_at(const char *proc, zk_kstat **ks, size_t *n,
     zk_error *err);
 void zk_kstat_free(zk_kstat *ks, size_t n);

@@ -20,6 +20,7 @@
 #include <sys/random.h>
 
 #include "cleanup.h"
+#include "ipv4.h"
 #include "json_util.h"
 #include "uuid.h"
 
@@ -409,7 +410,7 @@ static bool
 ipv4_valid(const char *s)
 {
 	struct in_addr a;
-	return inet_pton(AF_INET, s, &a) == 1;
+	return zk_ipv4_parse(s, &a);
 }
 
 static const char *
@@ -429,17 +430,9 @@ check_ip_or_dhcp(const char *s)
 static bool
 cidr_valid(const char *s)
 {
-	const char *slash = strchr(s, '/');
-	if (slash == NULL || slash - s >= INET_ADDRSTRLEN)
-		return false;
-	char addr[INET_ADDRSTRLEN];
-	memcpy(addr, s, (size_t)(slash - s));
-	addr[slash - s] = '\0';
-	const char *len = slash + 1;
-	size_t digits = strspn(len, "0123456789");
-	if (digits == 0 || digits > 2 || len[digits] != '\0')
-		return false;
-	return ipv4_valid(addr) && atoi(len) <= 32;
+	struct in_addr a;
+	uint8_t prefix;
+	return zk_ipv4_parse_cidr(s, &a, &prefix);
 }
 
 static const char *
@@ -455,13 +448,9 @@ check_cidr(const char *s)
 static const char *
 check_netmask(const char *s)
 {
-	static const char reason[] = "must be an IPv4 netmask "
-	    "(e.g. 255.255.255.0)";
-	struct in_addr a;
-	if (inet_pton(AF_INET, s, &a) != 1)
-		return reason;
-	uint32_t host_bits = ~ntohl(a.s_addr);
-	return (host_bits & (host_bits + 1)) == 0 ? NULL : reason;
+	uint8_t prefix;
+	return zk_ipv4_netmask_prefix(s, &prefix) ? NULL :
+	    "must be an IPv4 netmask (e.g. 255.255.255.0)";
 }
 
 static bool

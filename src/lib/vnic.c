@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "cleanup.h"
+#include "ipv4.h"
 #include "json_util.h"
 #include "nl.h"
 
@@ -29,44 +30,14 @@ parse_mac(const char *s, unsigned char mac[6])
 	return true;
 }
 
-static uint32_t
-mask_of(uint8_t prefix)
-{
-	return prefix == 0 ? 0 : htonl(~0U << (32 - prefix));
-}
-
-static bool
-parse_netmask(const char *s, uint8_t *prefix)
-{
-	struct in_addr a;
-	if (s == NULL || inet_pton(AF_INET, s, &a) != 1)
-		return false;
-	*prefix = (uint8_t)__builtin_popcount(a.s_addr);
-	return true;
-}
-
 /* "a.b.c.d/n", or a bare address as a host (/32) */
 static bool
 parse_prefix(const char *s, struct in_addr *a, uint8_t *prefix)
 {
-	char addr[INET_ADDRSTRLEN];
-	const char *slash = strchr(s, '/');
-	size_t n = slash ? (size_t)(slash - s) : strlen(s);
-	if (n >= sizeof(addr))
-		return false;
-	memcpy(addr, s, n);
-	addr[n] = '\0';
-	if (inet_pton(AF_INET, addr, a) != 1)
-		return false;
+	if (zk_ipv4_parse_cidr(s, a, prefix))
+		return true;
 	*prefix = 32;
-	if (slash != NULL) {
-		char *end;
-		long len = strtol(slash + 1, &end, 10);
-		if (end == slash + 1 || *end != '\0' || len < 0 || len > 32)
-			return false;
-		*prefix = (uint8_t)len;
-	}
-	return true;
+	return zk_ipv4_parse(s, a);
 }
 
 static void
@@ -91,8 +62,8 @@ nic_addrs(const json_t *j, zk_nic_spec *n)
 	uint8_t prefix;
 	if (ip != NULL && strcmp(ip, "dhcp") == 0)
 		n->dhcp = true;
-	else if (ip != NULL && inet_pton(AF_INET, ip, &a) == 1 &&
-	    parse_netmask(zk_json_str(j, "netmask", NULL), &prefix))
+	else if (zk_ipv4_parse(ip, &a) &&
+	    zk_ipv4_netmask_prefix(zk_json_str(j, "netmask", NULL), &prefix))
 		add_addr(n, a, prefix);
 	size_t i;
 	const json_t *v;
@@ -120,7 +91,7 @@ nic_from_config(const json_t *j, zk_nic_spec *n)
 		gw = json_string_value(json_array_get(json_object_get(j,
 		    "gateways"), 0));
 	if (gw != NULL)
-		inet_pton(AF_INET, gw, &n->gateway);
+		zk_ipv4_parse(gw, &n->gateway);
 }
 
 static void
@@ -131,13 +102,13 @@ route_from_config(const char *key, const char *gw, zk_net_spec *net)
 	snprintf(rt->key, sizeof(rt->key), "%s", key);
 	if (!parse_prefix(key, &rt->dst, &rt->prefix))
 		return;
-	rt->dst.s_addr &= mask_of(rt->prefix);
+	rt->dst.s_addr &= zk_ipv4_mask(rt->prefix);
 	unsigned nic;
 	char end;
 	rt->nic = -1;
 	if (sscanf(gw, "nics[%u%c", &nic, &end) == 2 && end == ']')
 		rt->nic = (int)nic;
-	else if (inet_pton(AF_INET, gw, &rt->gateway) != 1)
+	else if (!zk_ipv4_parse(gw, &rt->gateway))
 		return;
 	net->nroutes++;
 }
@@ -474,7 +445,7 @@ addr_add(zk_nl *nl, int index, const zk_nic_addr *a)
 	mnl_attr_put(nlh, IFA_LOCAL, 4, &a->addr);
 	mnl_attr_put(nlh, IFA_ADDRESS, 4, &a->addr);
 	if (a->prefix <= 30) {	/* as `ip addr add ... brd +` */
-		uint32_t brd = a->addr.s_addr | ~mask_of(a->prefix);
+		uint32_t brd = a->addr.s_addr | ~zk_ipv4_mask(a->prefix);
 		mnl_attr_put(nlh, IFA_BROADCAST, 4, &brd);
 	}
 	return zk_nl_call(nl, nlh, NULL, NULL);

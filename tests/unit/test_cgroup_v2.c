@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "fake_tree.h"
 #include "fsutil.h"
 
 #define GiB (INT64_C(1) << 30)
@@ -49,24 +50,16 @@ at(const fixture *f, const char *rel, char *buf)
 	return buf;
 }
 
-/* In place, like kernfs: an open descriptor of the file sees the new
- * text (fopen "w" truncates the existing inode). */
 static void
 put(const fixture *f, const char *rel, const char *content)
 {
-	char path[PATH_MAX];
-	FILE *fp = fopen(at(f, rel, path), "w");
-	assert_non_null(fp);
-	fputs(content, fp);
-	fclose(fp);
+	fake_put(f->root, rel, content);
 }
 
 static void
 mkdirs(const fixture *f, const char *rel)
 {
-	char path[PATH_MAX];
-	zk_error err = { 0 };
-	assert_int_equal(zk_mkdir_p(at(f, rel, path), 0755, &err), 0);
+	fake_mkdirs(f->root, rel);
 }
 
 static void

@@ -18,6 +18,7 @@
 #include "cgroup.h"
 #include "controller.h"
 #include "cpucaps.h"
+#include "fake_tree.h"
 #include "fsutil.h"
 #include "json_util.h"
 #include "kstat_store.h"
@@ -412,26 +413,16 @@ typedef struct fixture {
 	uint64_t cpu_ns;
 } fixture;
 
-/* In place, like kernfs: the cgroup handle keeps statistics files open
- * and re-reads them (fopen "w" truncates the existing inode). */
 static void
 put(const fixture *f, const char *rel, const char *content)
 {
-	char path[PATH_MAX];
-	snprintf(path, sizeof(path), "%s/%s", f->root, rel);
-	FILE *fp = fopen(path, "w");
-	assert_non_null(fp);
-	fputs(content, fp);
-	fclose(fp);
+	fake_put(f->root, rel, content);
 }
 
 static void
 mkdirs(const fixture *f, const char *rel)
 {
-	char path[PATH_MAX];
-	zk_error err = { 0 };
-	snprintf(path, sizeof(path), "%s/%s", f->root, rel);
-	assert_int_equal(zk_mkdir_p(path, 0755, &err), 0);
+	fake_mkdirs(f->root, rel);
 }
 
 static char *

@@ -520,7 +520,7 @@ test_host_real_proc(void **state)
 	zk_kstat *ks = NULL;
 	size_t n = 0;
 	zk_error err = { 0 };
-	assert_int_equal(zk_kstat_read_host(&ks, &n, &err), 0);
+	assert_int_equal(zk_kstat_read_host_at("/proc", &ks, &n, &err), 0);
 	assert_int_equal(n, 2);
 	assert_true(u64_of(find(ks, n, "memory_cap", "global"), "rss") > 0);
 	assert_true(u64_of(find(ks, n, "zones", "global"), "boot_time") > 0);

@@ -19,6 +19,7 @@
 
 #include "cgroup.h"
 #include "controller.h"
+#include "fake_tree.h"
 #include "fsutil.h"
 #include "kstat_store.h"
 #include "loadavg.h"
@@ -288,21 +289,18 @@ test_pressure_until_threshold(void **state)
 
 /* ---- the cgroup readers, on fake trees ---------------------------------- */
 
-/* In place, like kernfs: the cgroup handle keeps statistics files open
- * and re-reads them (fopen "w" truncates the existing inode). */
+/* Parents are made as needed. */
 static void
 put(const char *root, const char *rel, const char *content)
 {
-	char path[PATH_MAX], dir[PATH_MAX];
-	zk_error err = { 0 };
-	snprintf(path, sizeof(path), "%s/%s", root, rel);
-	snprintf(dir, sizeof(dir), "%s", path);
-	*strrchr(dir, '/') = '\0';
-	assert_int_equal(zk_mkdir_p(dir, 0755, &err), 0);
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(content, f);
-	fclose(f);
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof(dir), "%s", rel);
+	char *slash = strrchr(dir, '/');
+	if (slash != NULL) {
+		*slash = '\0';
+		fake_mkdirs(root, dir);
+	}
+	fake_put(root, rel, content);
 }
 
 /* A fake cgroup root per test, removed by the teardown even when the

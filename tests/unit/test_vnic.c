@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ipv4.h"
 #include "json_util.h"
 #include "vnic.h"
 
@@ -243,10 +244,35 @@ test_nictag_lookup(void **state)
 	    "\"a-very-long-nic-tag\""));
 }
 
+/* The one reading of IPv4 text that validation and set-up share. */
+static void
+test_ipv4_forms(void **state)
+{
+	(void)state;
+	struct in_addr a;
+	uint8_t p = 0;
+	assert_true(zk_ipv4_parse_cidr("10.1.2.3/8", &a, &p));
+	assert_int_equal(p, 8);
+	assert_int_equal(a.s_addr, inet_addr("10.1.2.3"));
+	assert_true(zk_ipv4_parse_cidr("0.0.0.0/0", &a, &p) && p == 0);
+	assert_false(zk_ipv4_parse_cidr("10.1.2.3", &a, &p));
+	assert_false(zk_ipv4_parse_cidr("10.1.2.3/33", &a, &p));
+	assert_false(zk_ipv4_parse_cidr("10.1.2.3/+8", &a, &p));
+	assert_false(zk_ipv4_parse_cidr("10.1.2/8", &a, &p));
+	assert_true(zk_ipv4_netmask_prefix("255.255.255.0", &p) && p == 24);
+	assert_true(zk_ipv4_netmask_prefix("0.0.0.0", &p) && p == 0);
+	assert_false(zk_ipv4_netmask_prefix("255.0.255.0", &p));
+	assert_false(zk_ipv4_netmask_prefix(NULL, &p));
+	assert_int_equal(zk_ipv4_mask(24), inet_addr("255.255.255.0"));
+	assert_int_equal(zk_ipv4_mask(0), 0);
+	assert_int_equal(zk_ipv4_mask(32), 0xffffffffu);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ipv4_forms),
 		cmocka_unit_test(test_host_names_fit_and_differ),
 		cmocka_unit_test(test_host_macs),
 		cmocka_unit_test(test_nics_from_config),
