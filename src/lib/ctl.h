@@ -17,6 +17,7 @@
 #ifndef ZK_CTL_H
 #define ZK_CTL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include "error.h"
 #include "paths.h"
@@ -38,5 +39,31 @@ int zk_ctl_call(int fd, const char *request, int timeout_ms, char *detail,
 
 /* Read one line (without the newline) from fd; helper shared with zoneadmd. */
 int zk_ctl_read_line(int fd, char *buf, size_t len, int timeout_ms);
+
+typedef enum zk_ctl_op {
+	ZK_CTL_STATUS, ZK_CTL_STOP, ZK_CTL_REBOOT, ZK_CTL_RELOAD,
+	ZK_CTL_RCTL_GET, ZK_CTL_RCTL_SET, ZK_CTL_RCTL_DELETE, ZK_CTL_CONSOLE,
+} zk_ctl_op;
+
+#define ZK_CTL_RCTL_NAME_MAX 64
+#define ZK_CTL_RCTL_VALUE_MAX 32
+
+typedef struct zk_ctl_request {
+	zk_ctl_op op;
+	int timeout_s;			/* stop: seconds before force */
+	bool force;			/* stop, reboot */
+	char rctl[ZK_CTL_RCTL_NAME_MAX];	/* rctl set, rctl delete */
+	char value[ZK_CTL_RCTL_VALUE_MAX];	/* rctl set */
+} zk_ctl_request;
+
+/*
+ * zoneadmd's reading of a request line (the table above): words separated
+ * by single spaces, integers in decimal, stop's timeout 0..INT_MAX and
+ * force 0 or 1, rctl names and values that fit their fields whole.
+ * Anything else fails with EINVAL: "unknown request \"<line>\"" for an
+ * unknown verb, "malformed request \"<line>\"" otherwise.
+ */
+int zk_ctl_parse_request(const char *line, zk_ctl_request *req,
+    zk_error *err);
 
 #endif

@@ -14,7 +14,7 @@ normalise(int code)
 	return code == 0 ? EIO : code;
 }
 
-static int
+static int __attribute__((format(printf, 4, 0)))
 vfail(zk_error *err, int code, int with_errno, const char *fmt, va_list ap)
 {
 	code = normalise(code);

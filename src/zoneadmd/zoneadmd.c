@@ -450,57 +450,51 @@ begin_shutdown(zoneadmd *z, bool reboot, bool force, int timeout_s)
 
 /* ---- requests --------------------------------------------------------------- */
 
-/* "get", "set <rctl> <value>" or "delete <rctl>", from prctl. */
+/* "rctl get", "rctl set <rctl> <value>" or "rctl delete <rctl>", from prctl. */
 static void
-handle_rctl(zoneadmd *z, client *c, const char *args)
+handle_rctl(zoneadmd *z, client *c, const zk_ctl_request *req)
 {
-	char name[64], value[32];
 	zk_error err = { 0 };
-	int r;
-	if (strcmp(args, "get") == 0) {
+	if (req->op == ZK_CTL_RCTL_GET) {
 		_cleanup_free_ char *values = policy_rctl_values(z);
 		reply(c, "ok %s", values != NULL ? values : "{}");
 		return;
 	}
-	if (sscanf(args, "set %63s %31s", name, value) == 2)
-		r = policy_set_rctl(z, name, value, &err);
-	else if (sscanf(args, "delete %63s", name) == 1)
-		r = policy_set_rctl(z, name, NULL, &err);
-	else
-		r = zk_fail(&err, EINVAL, "malformed rctl request \"%s\"", args);
-	if (r < 0)
+	if (policy_set_rctl(z, req->rctl, req->op == ZK_CTL_RCTL_SET ?
+	    req->value : NULL, &err) < 0)
 		reply(c, "error %s", err.msg);
 	else
 		reply(c, "ok");
 }
 
+/* The request is read by the library (ctl.h), where it is fuzzed. */
 static void
 handle_request(zoneadmd *z, client *c, const char *line)
 {
-	int timeout = 60, force = 0;
-	if (strcmp(line, "status") == 0) {
+	zk_ctl_request req;
+	zk_error err = { 0 };
+	if (zk_ctl_parse_request(line, &req, &err) < 0) {
+		reply(c, "error %s", err.msg);
+	} else if (req.op == ZK_CTL_STATUS) {
 		reply(c, "ok %s %d %d", z->stopping ? "shutting_down" : "running",
 		    (int)z->zone.pid, z->zoneid);
-	} else if (sscanf(line, "stop %d %d", &timeout, &force) >= 1) {
+	} else if (req.op == ZK_CTL_STOP) {
 		c->kind = CLIENT_WAIT_STOP;
-		begin_shutdown(z, false, force, timeout);
-	} else if (sscanf(line, "reboot %d", &force) == 1) {
+		begin_shutdown(z, false, req.force, req.timeout_s);
+	} else if (req.op == ZK_CTL_REBOOT) {
 		c->kind = CLIENT_WAIT_REBOOT;
-		begin_shutdown(z, true, force, 60);
-	} else if (strcmp(line, "reload") == 0) {
-		zk_error err = { 0 };
+		begin_shutdown(z, true, req.force, 60);
+	} else if (req.op == ZK_CTL_RELOAD) {
 		if (policy_reload(z, &err) < 0)
 			reply(c, "error %s", err.msg);
 		else
 			reply(c, "ok");
-	} else if (strncmp(line, "rctl ", 5) == 0) {
-		handle_rctl(z, c, line + 5);
-	} else if (strcmp(line, "console") == 0) {
+	} else if (req.op == ZK_CTL_CONSOLE) {
 		c->kind = CLIENT_CONSOLE;
 		reply(c, "ok");
 		return;
 	} else {
-		reply(c, "error unknown request \"%s\"", line);
+		handle_rctl(z, c, &req);
 	}
 	if (c->kind == CLIENT_REQUEST)
 		drop_client(z, c);
