@@ -222,12 +222,14 @@ zk_vnic_host_mac(const char *uuid, size_t index, unsigned char mac[6])
 
 /* ---- nic tags ---------------------------------------------------------------- */
 
+/* The kernel's dev_valid_name(), whose isspace() also takes \v, \f, \r
+ * and the Latin-1 no-break space. */
 static bool
 ifname_valid(const char *s)
 {
 	size_t n = strlen(s);
 	return n > 0 && n < IFNAMSIZ && strcmp(s, ".") != 0 &&
-	    strcmp(s, "..") != 0 && strpbrk(s, "/: \t\n") == NULL;
+	    strcmp(s, "..") != 0 && strpbrk(s, "/: \t\n\v\f\r\xa0") == NULL;
 }
 
 int
@@ -239,7 +241,7 @@ zk_nictag_bridge(const json_t *tags, const char *tag, char bridge[IFNAMSIZ],
 	if (v == NULL) {
 		if (!ifname_valid(tag))
 			return zk_fail(err, ENODEV, "no bridge for nic tag \"%s\" "
-			    "(too long for an interface name: map it in the nic "
+			    "(not usable as an interface name: map it in the nic "
 			    "tag file)", tag);
 		snprintf(bridge, IFNAMSIZ, "%s", tag);
 		return 0;
@@ -253,9 +255,8 @@ zk_nictag_bridge(const json_t *tags, const char *tag, char bridge[IFNAMSIZ],
 	return 0;
 }
 
-/* No file is fine: every tag then names its bridge. */
-static int
-load_nictags(const char *path, json_t **tags, zk_error *err)
+int
+zk_nictags_load(const char *path, json_t **tags, zk_error *err)
 {
 	struct stat st;
 	*tags = NULL;
@@ -321,7 +322,7 @@ zk_net_prepare(const zk_net_spec *net, zk_net_plan **out, zk_error *err)
 	if (r < 0 || net->nnics == 0)
 		return r;
 	_cleanup_json_ json_t *tags = NULL;
-	if ((r = load_nictags(net->nictags, &tags, err)) < 0)
+	if ((r = zk_nictags_load(net->nictags, &tags, err)) < 0)
 		return zk_error_prefix(err, "nic tag file");
 	zk_net_plan *plan = calloc(1, sizeof(*plan));
 	if (plan == NULL)

@@ -95,6 +95,10 @@ void zk_vnic_host_mac(const char *uuid, size_t index, unsigned char mac[6]);
 int zk_nictag_bridge(const json_t *tags, const char *tag,
     char bridge[IFNAMSIZ], bool *mapped, zk_error *err);
 
+/* Read the nic tag file (a JSON object) into *tags; no file at all is
+ * fine: *tags is NULL and every tag then names its bridge. */
+int zk_nictags_load(const char *path, json_t **tags, zk_error *err);
+
 typedef struct zk_net_plan zk_net_plan;
 
 /*

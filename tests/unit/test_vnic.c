@@ -242,6 +242,34 @@ test_nictag_lookup(void **state)
 	    &mapped, &err), -ENODEV);
 	assert_non_null(strstr(err.msg, "no bridge for nic tag "
 	    "\"a-very-long-nic-tag\""));
+	/* so does "..", which the manifest allows as a tag */
+	assert_int_equal(zk_nictag_bridge(tags, "..", bridge, &mapped, &err),
+	    -ENODEV);
+}
+
+/* fuzz_nictags: the kernel refuses every byte its isspace() takes, not
+ * only space, tab and newline (tests/fuzz/corpus/nictags/cr-in-name). */
+static void
+test_nictag_bridge_kernel_whitespace(void **state)
+{
+	(void)state;
+	char bridge[IFNAMSIZ];
+	bool mapped;
+	zk_error err = { 0 };
+	_cleanup_json_ json_t *tags = parse("{\"cr\": \"br\\r\", "
+	    "\"vt\": \"br\\u000b0\", \"ff\": \"\\fbr\", "
+	    "\"nbsp\": \"br\\u00a0\"}");
+	static const char *const mapped_bad[] = { "cr", "vt", "ff" };
+	for (size_t i = 0; i < ZK_ARRAY_SIZE(mapped_bad); i++)
+		assert_int_equal(zk_nictag_bridge(tags, mapped_bad[i], bridge,
+		    &mapped, &err), -EINVAL);
+	assert_int_equal(zk_nictag_bridge(NULL, "a-tago\r", bridge, &mapped,
+	    &err), -ENODEV);
+	assert_int_equal(zk_nictag_bridge(NULL, "br\xa0", bridge, &mapped,
+	    &err), -ENODEV);
+	/* JSON's U+00A0 is the UTF-8 bytes c2 a0: the a0 byte still counts */
+	assert_int_equal(zk_nictag_bridge(tags, "nbsp", bridge, &mapped, &err),
+	    -EINVAL);
 }
 
 /* The one reading of IPv4 text that validation and set-up share. */
@@ -272,6 +300,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_nictag_bridge_kernel_whitespace),
 		cmocka_unit_test(test_ipv4_forms),
 		cmocka_unit_test(test_host_names_fit_and_differ),
 		cmocka_unit_test(test_host_macs),
