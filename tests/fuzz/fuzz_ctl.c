@@ -17,7 +17,7 @@
 /* zoneadmd's line buffer; longer lines arrive in pieces */
 #define LINE_MAX_ZONEADMD 256
 /* a request never needs more; this keeps the byte-by-byte reads cheap */
-#define INPUT_MAX 2048
+#define INPUT_MAX 1024
 
 static void
 render(const zk_ctl_request *q, char *buf, size_t len)
