@@ -108,18 +108,26 @@ check_stable(const json_t *cfg, const zk_manifest_ctx *ctx)
 	json_decref(empty);
 }
 
+/* As vmadm does: print the problems, or keep the config. */
+static void
+outcome(int r, json_t *cfg, const zk_problems *probs,
+    const zk_manifest_ctx *ctx)
+{
+	if (r < 0)
+		report(probs);
+	else
+		check_stable(cfg, ctx);
+	json_decref(cfg);
+}
+
 static void
 try_create(const json_t *payload)
 {
 	json_t *cfg = NULL;
 	zk_problems probs;
 	zk_error err = { 0 };
-	if (zk_manifest_create(payload, &create_ctx, &cfg, &probs, &err) < 0) {
-		report(&probs);
-		return;
-	}
-	check_stable(cfg, &create_ctx);
-	json_decref(cfg);
+	int r = zk_manifest_create(payload, &create_ctx, &cfg, &probs, &err);
+	outcome(r, cfg, &probs, &create_ctx);
 }
 
 static void
@@ -128,13 +136,9 @@ try_update(const json_t *payload)
 	json_t *cfg = NULL;
 	zk_problems probs;
 	zk_error err = { 0 };
-	if (zk_manifest_update(base, payload, &update_ctx, &cfg, &probs,
-	    &err) < 0) {
-		report(&probs);
-		return;
-	}
-	check_stable(cfg, &update_ctx);
-	json_decref(cfg);
+	int r = zk_manifest_update(base, payload, &update_ctx, &cfg, &probs,
+	    &err);
+	outcome(r, cfg, &probs, &update_ctx);
 }
 
 /* `vmadm update <uuid> k=v ...`: one argument a line. */
