@@ -4,6 +4,7 @@
  */
 #include "kstat_view.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fnmatch.h>
 #include <inttypes.h>
@@ -53,6 +54,108 @@ is_regex(const char *s)
 	return len > 2 && s[0] == '/' && s[len - 1] == '/';
 }
 
+/*
+ * glibc's regcomp() copies the operand of every + and {m,n} ("a+" is
+ * "aa*"), so stacked or nested repetitions grow the compiled pattern
+ * geometrically: "/m+++...+/", 60 bytes, took gigabytes (found by
+ * fuzz_kstat_operand).  No selector needs that, so the size after those
+ * copies is estimated first and refused beyond this many elements.
+ */
+#define RE_SIZE_MAX 4096
+#define RE_DEPTH_MAX 32
+
+typedef struct re_frame {
+	size_t total;	/* elements of the group so far */
+	size_t last;	/* of its last atom: what a repetition copies */
+} re_frame;
+
+/* Copies "{m}", "{m,}" or "{m,n}" at s makes (the larger count, one more
+ * when unbounded), *end at its '}'; 0 when s starts no such bound. */
+static size_t
+re_bound(const char *s, const char **end)
+{
+	char *e;
+	if (!isdigit((unsigned char)s[1]))
+		return 0;
+	unsigned long m = strtoul(s + 1, &e, 10), n = m;
+	if (e[0] == ',' && e[1] == '}') {
+		n = m + 1;
+		e++;
+	} else if (e[0] == ',' && isdigit((unsigned char)e[1]))
+		n = strtoul(e + 1, &e, 10);
+	if (*e != '}')
+		return 0;
+	*end = e;
+	n = n > m ? n : m;
+	return n > RE_SIZE_MAX ? RE_SIZE_MAX + 1 : n;
+}
+
+/* The ']' closing the bracket expression at s ("[]a]", "[^]a]" and
+ * "[[:alpha:]]" included), or NULL when none does. */
+static const char *
+re_bracket_end(const char *s)
+{
+	const char *p = s + 1;
+	p += *p == '^';
+	p += *p == ']';
+	while (*p != '\0' && *p != ']') {
+		if (p[0] == '[' && p[1] != '\0' && strchr(":.=", p[1]) != NULL) {
+			const char close[3] = { p[1], ']', '\0' };
+			const char *c = strstr(p + 2, close);
+			if (c == NULL)
+				return NULL;
+			p = c + 2;
+		} else {
+			p++;
+		}
+	}
+	return *p == ']' ? p : NULL;
+}
+
+static bool
+re_too_big(const char *re)
+{
+	re_frame st[RE_DEPTH_MAX] = { { 0, 0 } };
+	size_t depth = 0;
+	for (const char *p = re; *p != '\0'; p++) {
+		size_t atom = 1, times = 0;
+		if (*p == '(') {
+			if (++depth == RE_DEPTH_MAX)
+				return true;
+			st[depth] = (re_frame){ 0, 0 };
+			continue;
+		}
+		if (*p == ')' && depth > 0) {
+			atom = st[depth].total > 0 ? st[depth].total : 1;
+			depth--;
+		} else if (*p == '|') {
+			st[depth].last = 0;
+			continue;
+		} else if (*p == '*' || *p == '?') {
+			continue;	/* a loop or a choice: nothing copied */
+		} else if (*p == '+') {
+			times = 2;
+		} else if (*p == '{') {
+			times = re_bound(p, &p);
+		} else if (*p == '[' && re_bracket_end(p) != NULL) {
+			p = re_bracket_end(p);
+		} else if (*p == '\\' && p[1] != '\0') {
+			p++;
+		}
+		re_frame *f = &st[depth];
+		if (times > 0) {
+			f->total += f->last * (times - 1);
+			f->last *= times;
+		} else {
+			f->total += atom;
+			f->last = atom;
+		}
+		if (f->total > RE_SIZE_MAX)
+			return true;
+	}
+	return false;
+}
+
 static int
 pattern_init(pattern *p, const char *text, const char *what, zk_error *err)
 {
@@ -66,6 +169,9 @@ pattern_init(pattern *p, const char *text, const char *what, zk_error *err)
 	_cleanup_free_ char *body = strndup(text + 1, strlen(text) - 2);
 	if (body == NULL)
 		return zk_fail(err, ENOMEM, "out of memory");
+	if (re_too_big(body))
+		return zk_fail(err, EINVAL, "invalid %s pattern %s: its "
+		    "repetitions make it too large", what, text);
 	int rc = regcomp(&p->re, body, REG_EXTENDED | REG_NOSUB);
 	if (rc != 0) {
 		char why[256];

@@ -739,6 +739,45 @@ test_select_regex(void **state)
 	zk_kstat_query_free(q);
 }
 
+/*
+ * fuzz_kstat_operand: glibc copies the operand of each + and {m,n}, so
+ * "/m+++...+/" compiled to gigabytes.  Such patterns are refused before
+ * regcomp (tests/fuzz/corpus/kstat_operand/oom-plus-chain); every
+ * ordinary one still compiles.
+ */
+static void
+test_regex_size_bounded(void **state)
+{
+	(void)state;
+	static const char *const refused[] = {
+		"/m+++++++++++++++++++++++++++++++++++++++++++++++++++++++++"
+		    "isc/",
+		"/((((((((((((a+)+)+)+)+)+)+)+)+)+)+)+)+/",
+		"/a{1000}{1000}/",
+		"/(ab{100}){100}/",
+		"/x{1,5000}/",
+		"/[]+]{2}{2}{2}{2}{2}{2}{2}{2}{2}{2}{2}{2}{2}/",
+		"/((((((((((((((((((((((((((((((((a))))))))))))))))))))))))"
+		    "))))))))/",
+	};
+	static const char *const accepted[] = {
+		"/^cpucaps_zone_[0-9]+$/", "/a+b+c+d+e+f+g+h+i+j+k+l+m+n+/",
+		"/[[:alpha:]]{1,64}/", "/(a|b|c)+(d|e)*/", "/x{1,4000}/",
+		"/a{,5}/", "/\\++/", "/[+]+[{]{3}/", "/a)+/",
+	};
+	zk_kstat_query *q = zk_kstat_query_new();
+	zk_error err = { 0 };
+	for (size_t i = 0; i < ZK_ARRAY_SIZE(refused); i++) {
+		assert_int_equal(zk_kstat_query_add_operand(q, refused[i], &err),
+		    -EINVAL);
+		assert_non_null(strstr(err.msg, "repetitions make it too large"));
+	}
+	for (size_t i = 0; i < ZK_ARRAY_SIZE(accepted); i++)
+		if (zk_kstat_query_add_operand(q, accepted[i], &err) < 0)
+			fail_msg("%s: %s", accepted[i], err.msg);
+	zk_kstat_query_free(q);
+}
+
 /* Operands are ORed; each kstat shows the statistics any of the selectors
  * that match it asks for. */
 static void
@@ -1416,6 +1455,7 @@ main(void)
 		cmocka_unit_test(test_sort_in_place),
 		cmocka_unit_test(test_select_globs_and_empty_fields),
 		cmocka_unit_test(test_select_regex),
+		cmocka_unit_test(test_regex_size_bounded),
 		cmocka_unit_test(test_select_operands_ored),
 		cmocka_unit_test(test_select_class),
 		cmocka_unit_test(test_select_fields),
