@@ -1,11 +1,15 @@
 /*
  * zoneadmd's control protocol, as a client of its socket may speak it:
- * the bytes go through a socket pair and are read the way zoneadmd reads
- * them (zk_ctl_read_line into a 256-byte line), and every line is parsed
- * by zk_ctl_parse_request, the rctl name looked up as zoneadmd does.
+ * the input is a stream of request lines, cut as zoneadmd's reading cuts
+ * them (at a newline or after 255 bytes, its 256-byte line buffer), and
+ * every line is parsed by zk_ctl_parse_request, the rctl name looked up as
+ * zoneadmd does.  One input in 16 (by length) really goes through a socket
+ * pair and zk_ctl_read_line, which reads a byte per system call; the rest
+ * are cut in memory, many times faster.
  *
- * Invariant: a request parsed is written back as a client would send it
- * and parses again to the same request.
+ * Invariants: the socket's lines are the ones cut in memory; a request
+ * parsed is written back as a client would send it and parses again to
+ * the same request.
  */
 #include <errno.h>
 #include <sys/socket.h>
@@ -59,18 +63,53 @@ handle(const char *line)
 	    strcmp(req.value, again.value) == 0);
 }
 
-int
-LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+/* The next line of [*p, end) as zk_ctl_read_line would return it. */
+static bool
+cut_line(const uint8_t **p, const uint8_t *end, char *line)
+{
+	if (*p == end)
+		return false;
+	size_t n = 0;
+	while (n + 1 < LINE_MAX_ZONEADMD && *p < end) {
+		uint8_t c = *(*p)++;
+		if (c == '\n')
+			break;
+		line[n++] = (char)c;
+	}
+	line[n] = '\0';
+	return true;
+}
+
+static void
+through_socket(const uint8_t *data, size_t size)
 {
 	int sv[2];
-	if (size > INPUT_MAX)
-		return 0;
 	FUZZ_ASSERT(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
 	FUZZ_ASSERT(size == 0 || write(sv[1], data, size) == (ssize_t)size);
 	close(sv[1]);
-	char line[LINE_MAX_ZONEADMD];
-	while (zk_ctl_read_line(sv[0], line, sizeof(line), 0) == 0)
+	const uint8_t *p = data;
+	char line[LINE_MAX_ZONEADMD], cut[LINE_MAX_ZONEADMD];
+	while (zk_ctl_read_line(sv[0], line, sizeof(line), 0) == 0) {
+		FUZZ_ASSERT(cut_line(&p, data + size, cut));
+		FUZZ_ASSERT(strcmp(line, cut) == 0);
 		handle(line);
+	}
+	FUZZ_ASSERT(!cut_line(&p, data + size, cut));
 	close(sv[0]);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (size > INPUT_MAX)
+		return 0;
+	if (size % 16 == 0) {
+		through_socket(data, size);
+		return 0;
+	}
+	const uint8_t *p = data;
+	char line[LINE_MAX_ZONEADMD];
+	while (cut_line(&p, data + size, line))
+		handle(line);
 	return 0;
 }
