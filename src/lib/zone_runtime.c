@@ -100,7 +100,7 @@ do_mount(const char *src, const char *dst, const char *type,
 	/* Bind and remount ignore the type; "none" keeps checkers quiet. */
 	if (mount(src, dst, type ? type : "none", flags, data) < 0)
 		return zk_fail_errno(err, errno, "cannot mount %s on %s",
-		    type ? type : src, dst);
+		    type ? type : src ? src : "(remount)", dst);
 	return 0;
 }
 
