@@ -1,0 +1,289 @@
+"""Devices: a zone opens only the devices of its allowlist (docs/cgroups.md).
+
+The list is enforced twice: by the v1 devices cgroup and by a
+BPF_CGROUP_DEVICE program on the zone's cgroup2 directory (unified/ on this
+hybrid host).  Host device nodes are put into the zone's /dev by the test,
+as host root, through /proc/<init>/root; the zone's root cannot make them
+(no CAP_MKNOD).  Each mechanism is shown to hold alone by switching the
+other off from the host: "a" written to the zone's devices.allow (v1 wide
+open), the program detached with BPF_PROG_DETACH (ctypes, no bpftool).
+With both off the same opens succeed, so the EPERMs are the device policy's
+and nothing else's.
+"""
+import ctypes
+import os
+import platform
+import stat
+import struct
+import subprocess
+import sys
+
+import pytest
+
+from conftest import CGROUP_ROOT, copy_into_zone, zone_payload
+
+# ---- bpf(2) through ctypes: the few commands the tests need ----
+
+SYS_BPF = {"x86_64": 321, "aarch64": 280}.get(platform.machine())
+BPF_PROG_DETACH, BPF_PROG_GET_FD_BY_ID = 9, 13
+BPF_OBJ_GET_INFO_BY_FD, BPF_PROG_QUERY = 15, 16
+BPF_CGROUP_DEVICE = 6
+BPF_PROG_TYPE_CGROUP_DEVICE = 15
+ATTR_SIZE = 128          # bigger than any union bpf_attr member used; zeroed
+
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def bpf(cmd, attr):
+    buf = (ctypes.c_char * len(attr)).from_buffer(attr)
+    r = _libc.syscall(SYS_BPF, cmd, buf, len(attr))
+    if r < 0:
+        e = ctypes.get_errno()
+        raise OSError(e, f"bpf({cmd}): {os.strerror(e)}")
+    return r
+
+
+def device_progs(cgroup_dir):
+    """(attach flags, [prog ids]) of the device programs on a cgroup."""
+    ids = (ctypes.c_uint32 * 16)()
+    attr = bytearray(ATTR_SIZE)
+    fd = os.open(cgroup_dir, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        struct.pack_into("=II", attr, 0, fd, BPF_CGROUP_DEVICE)
+        struct.pack_into("=QI", attr, 16, ctypes.addressof(ids), len(ids))
+        bpf(BPF_PROG_QUERY, attr)
+    finally:
+        os.close(fd)
+    flags, = struct.unpack_from("=I", attr, 12)
+    count, = struct.unpack_from("=I", attr, 24)
+    return flags, list(ids[:count])
+
+
+def prog_fd(prog_id):
+    attr = bytearray(ATTR_SIZE)
+    struct.pack_into("=I", attr, 0, prog_id)
+    return bpf(BPF_PROG_GET_FD_BY_ID, attr)
+
+
+def prog_info(prog_id):
+    """(program type, name) of a loaded program."""
+    info = (ctypes.c_char * 256)()
+    attr = bytearray(ATTR_SIZE)
+    fd = prog_fd(prog_id)
+    try:
+        struct.pack_into("=IIQ", attr, 0, fd, len(info), ctypes.addressof(info))
+        bpf(BPF_OBJ_GET_INFO_BY_FD, attr)
+    finally:
+        os.close(fd)
+    raw = bytes(info)
+    return (struct.unpack_from("=I", raw, 0)[0],
+            raw[64:80].split(b"\0")[0].decode())
+
+
+def detach_device_progs(cgroup_dir):
+    for prog_id in device_progs(cgroup_dir)[1]:
+        attr = bytearray(ATTR_SIZE)
+        cg = os.open(cgroup_dir, os.O_RDONLY | os.O_DIRECTORY)
+        pfd = prog_fd(prog_id)
+        try:
+            struct.pack_into("=III", attr, 0, cg, pfd, BPF_CGROUP_DEVICE)
+            bpf(BPF_PROG_DETACH, attr)
+        finally:
+            os.close(pfd)
+            os.close(cg)
+
+
+# ---- the zone and its cgroups ----
+
+def cgroup2_dir(pool, uuid):
+    """The zone's directory in the cgroup2 hierarchy (pure v2 or hybrid)."""
+    rel = f"{pool.cgroup_parent}/{uuid}"
+    if os.path.exists(os.path.join(CGROUP_ROOT, "cgroup.controllers")):
+        return os.path.join(CGROUP_ROOT, rel)
+    return os.path.join(CGROUP_ROOT, "unified", rel)
+
+
+def v1_devices_dir(pool, uuid):
+    d = os.path.join(CGROUP_ROOT, "devices", pool.cgroup_parent, uuid)
+    return d if os.path.isdir(d) else None
+
+
+needs_bpf = pytest.mark.skipif(SYS_BPF is None, reason="bpf(2) number unknown")
+
+
+@pytest.fixture
+def zone(pool, image, probe_binary):
+    uuid = pool.create(zone_payload(image))
+    copy_into_zone(pool, uuid, probe_binary, "/tmp/probe")
+    return uuid
+
+
+def probe(pool, uuid, *attempts):
+    p = pool.zlogin(uuid, "/tmp/probe", *attempts)
+    assert p.returncode == 0, (p.stdout, p.stderr)
+    return dict(line.split() for line in p.stdout.splitlines())
+
+
+# Host devices the zone must never open: a block device (a loop disk), a
+# misc character device, the host console.  Present on this host; the
+# nodes are made by major:minor, so only the drivers must exist.
+HOST_NODES = {
+    "zk-loop0": (stat.S_IFBLK, 7, 0),
+    "zk-loop-control": (stat.S_IFCHR, 10, 237),
+    "zk-host-console": (stat.S_IFCHR, 5, 1),
+}
+
+
+def host_opens():
+    """The probe attempts: block devices read only, the rest read-write."""
+    return [("open_r:" if kind == stat.S_IFBLK else "open_rw:") + "/dev/" + name
+            for name, (kind, _, _) in HOST_NODES.items()]
+
+
+@pytest.fixture
+def host_nodes(pool, zone):
+    """HOST_NODES made by host root in the zone's /dev (a tmpfs of its own,
+    not nodev), mode 0666 so file permissions are no reason to fail."""
+    dev = f"/proc/{pool.get(zone)['pid']}/root/dev"
+    for name, (kind, major, minor) in HOST_NODES.items():
+        path = os.path.join(dev, name)
+        os.mknod(path, kind | 0o666, os.makedev(major, minor))
+        os.chmod(path, 0o666)
+    return zone
+
+
+def open_v1_wide(pool, uuid):
+    d = v1_devices_dir(pool, uuid)
+    with open(os.path.join(d, "devices.allow"), "w") as f:
+        f.write("a")
+    with open(os.path.join(d, "devices.list")) as f:
+        assert f.read().strip() == "a *:* rwm"
+
+
+# ---- tests ----
+
+@needs_bpf
+def test_program_is_attached_exclusively(pool, zone):
+    flags, ids = device_progs(cgroup2_dir(pool, zone))
+    assert len(ids) == 1
+    assert flags == 0       # neither override nor multi: nothing below adds one
+    assert prog_info(ids[0]) == (BPF_PROG_TYPE_CGROUP_DEVICE, "zk_devices")
+    d = v1_devices_dir(pool, zone)
+    if d:
+        with open(os.path.join(d, "devices.list")) as f:
+            assert f.read().split("\n")[:-1] == [
+                "c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm", "c 1:8 rwm",
+                "c 1:9 rwm", "c 5:0 rwm", "c 5:2 rwm", "c 136:* rwm"]
+
+
+@needs_bpf
+def test_reboot_keeps_the_program(pool, zone):
+    """A reboot keeps the zone's cgroup, and the program on it."""
+    before = device_progs(cgroup2_dir(pool, zone))
+    pool.vmadm("reboot", zone, check=True)
+    assert device_progs(cgroup2_dir(pool, zone)) == before
+
+
+def test_mknod_inside_the_zone_fails(pool, zone):
+    res = probe(pool, zone, "mknod_b:/dev/sda:8:0", "mknod_b:/tmp/sda:8:0",
+                "mknod_c:/dev/mem:1:1", "mknod_c:/dev/null2:1:3")
+    # no CAP_MKNOD: not even an allowed device can be made
+    assert res == {"mknod_b:/dev/sda:8:0": "EPERM",
+                   "mknod_b:/tmp/sda:8:0": "EPERM",
+                   "mknod_c:/dev/mem:1:1": "EPERM",
+                   "mknod_c:/dev/null2:1:3": "EPERM"}
+
+
+def test_host_devices_in_the_zone_cannot_be_opened(pool, host_nodes):
+    res = probe(pool, host_nodes, *host_opens())
+    assert set(res.values()) == {"EPERM"}, res
+
+
+@needs_bpf
+def test_the_program_alone_denies(pool, host_nodes):
+    """v1 opened wide from the host: only the BPF program is left."""
+    if v1_devices_dir(pool, host_nodes) is None:
+        pytest.skip("no v1 devices hierarchy: the program is all there is")
+    open_v1_wide(pool, host_nodes)
+    res = probe(pool, host_nodes, *host_opens(), "read:/dev/zero")
+    assert res.pop("read:/dev/zero") == "OK"
+    assert set(res.values()) == {"EPERM"}, res
+
+
+@needs_bpf
+def test_v1_alone_denies_and_both_off_allows(pool, host_nodes):
+    """The program detached: v1 alone still denies.  Then v1 opened too:
+    the same opens work, so the EPERMs above were the device policy's."""
+    if v1_devices_dir(pool, host_nodes) is None:
+        pytest.skip("no v1 devices hierarchy")
+    cg2 = cgroup2_dir(pool, host_nodes)
+    detach_device_progs(cg2)
+    assert device_progs(cg2)[1] == []
+    res = probe(pool, host_nodes, *host_opens())
+    assert set(res.values()) == {"EPERM"}, res
+    open_v1_wide(pool, host_nodes)
+    res = probe(pool, host_nodes, *host_opens())
+    assert set(res.values()) == {"OK"}, res
+
+
+def test_allowed_devices_work(pool, zone):
+    res = probe(pool, zone, "read:/dev/null", "write:/dev/null",
+                "read:/dev/zero", "read:/dev/urandom", "read:/dev/random",
+                "write:/dev/full", "open_rw:/dev/console", "pty",
+                "open_rw:/dev/ptmx", "open_rw:/dev/tty")
+    assert res == {
+        "read:/dev/null": "EIO",          # opened; reads nothing, as it should
+        "write:/dev/null": "OK",
+        "read:/dev/zero": "OK",
+        "read:/dev/urandom": "OK",
+        "read:/dev/random": "OK",
+        "write:/dev/full": "ENOSPC",      # opened; the write is what fails
+        "open_rw:/dev/console": "OK",     # a pty of the zone's own devpts
+        "pty": "OK",
+        "open_rw:/dev/ptmx": "OK",
+        # past the device check; zlogin without a pty leaves no ctty
+        "open_rw:/dev/tty": "ENXIO",
+    }
+
+
+def test_ptys_beyond_minor_255_work(pool, zone):
+    """The zone's devpts numbers ptys 136:N for every N: 136:* covers them
+    all, no other pts major (137-143) is ever used."""
+    assert probe(pool, zone, "pty_many:300") == {"pty_many:300": "OK"}
+
+
+@needs_bpf
+def test_mknod_by_a_privileged_process_in_the_zone_cgroup(pool, zone, tmp_path):
+    """The 'm' of the list, seen without the capability check in front: a
+    host-root process (all capabilities) joins the zone's cgroups and makes
+    nodes in a host directory.  v1 is opened wide first, so the program
+    alone decides."""
+    if v1_devices_dir(pool, zone) is None:
+        pytest.skip("no v1 devices hierarchy")
+    open_v1_wide(pool, zone)
+    script = r"""
+import os, sys
+for d in sys.argv[1:3]:
+    with open(os.path.join(d, "cgroup.procs"), "w") as f:
+        f.write(str(os.getpid()))
+for spec in sys.argv[3:]:
+    name, kind, major, minor = spec.split(":")
+    mode = {"b": 0o60000, "c": 0o20000}[kind] | 0o600
+    try:
+        os.mknod(name, mode, os.makedev(int(major), int(minor)))
+        print(os.path.basename(name), "OK")
+    except OSError as e:
+        print(os.path.basename(name), os.strerror(e.errno).replace(" ", "_"))
+"""
+    specs = [f"{tmp_path}/{n}" for n in
+             ("sda:b:8:0", "mem:c:1:1", "tun:c:10:200", "null:c:1:3",
+              "pts:c:136:5")]
+    p = subprocess.run([sys.executable, "-c", script,
+                        v1_devices_dir(pool, zone), cgroup2_dir(pool, zone)]
+                       + specs, capture_output=True, text=True, timeout=30)
+    assert p.returncode == 0, p.stderr
+    res = dict(line.split() for line in p.stdout.splitlines())
+    assert res == {"sda": "Operation_not_permitted",
+                   "mem": "Operation_not_permitted",
+                   "tun": "Operation_not_permitted",
+                   "null": "OK", "pts": "OK"}
