@@ -215,10 +215,12 @@ zk_device_prog_attach(int dir_fd, const char *dir, zk_error *err)
 	a.attach_bpf_fd = (uint32_t)prog_fd;
 	a.attach_type = BPF_CGROUP_DEVICE;
 	a.attach_flags = 0;	/* device_policy.h: replaceable, exclusive */
-	if (sys_bpf(BPF_PROG_ATTACH, &a) < 0)
-		return zk_fail_errno(err, errno, "cannot attach the device "
-		    "program to cgroup %s%s", dir, errno == EPERM ? " (an "
-		    "ancestor's device program may forbid one below it, or one "
-		    "is attached there with other flags)" : "");
+	if (sys_bpf(BPF_PROG_ATTACH, &a) < 0) {
+		int e = errno;
+		return zk_fail(err, e, "cannot attach the device program to "
+		    "cgroup %s: %s%s", dir, strerror(e), e != EPERM ? "" :
+		    " (an ancestor's device program forbids one below it, or "
+		    "one is attached there with other flags)");
+	}
 	return 0;
 }

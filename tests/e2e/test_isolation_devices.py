@@ -25,7 +25,8 @@ from conftest import CGROUP_ROOT, copy_into_zone, zone_payload
 # ---- bpf(2) through ctypes: the few commands the tests need ----
 
 SYS_BPF = {"x86_64": 321, "aarch64": 280}.get(platform.machine())
-BPF_PROG_DETACH, BPF_PROG_GET_FD_BY_ID = 9, 13
+BPF_PROG_LOAD, BPF_PROG_ATTACH, BPF_PROG_DETACH = 5, 8, 9
+BPF_PROG_GET_FD_BY_ID = 13
 BPF_OBJ_GET_INFO_BY_FD, BPF_PROG_QUERY = 15, 16
 BPF_CGROUP_DEVICE = 6
 BPF_PROG_TYPE_CGROUP_DEVICE = 15
@@ -93,6 +94,26 @@ def detach_device_progs(cgroup_dir):
             os.close(cg)
 
 
+def attach_allow_all(cgroup_dir):
+    """An exclusive (flags 0) device program that allows everything: what
+    an ancestor forbidding programs below it looks like."""
+    insns = struct.pack("<BBhi", 0xb7, 0, 0, 1) + struct.pack("<BBhi", 0x95, 0, 0, 0)
+    code = ctypes.create_string_buffer(insns, len(insns))
+    lic = ctypes.create_string_buffer(b"MPL-2.0")
+    attr = bytearray(ATTR_SIZE)
+    struct.pack_into("=IIQQ", attr, 0, BPF_PROG_TYPE_CGROUP_DEVICE, 2,
+                     ctypes.addressof(code), ctypes.addressof(lic))
+    pfd = bpf(BPF_PROG_LOAD, attr)
+    cg = os.open(cgroup_dir, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        attr = bytearray(ATTR_SIZE)
+        struct.pack_into("=IIII", attr, 0, cg, pfd, BPF_CGROUP_DEVICE, 0)
+        bpf(BPF_PROG_ATTACH, attr)
+    finally:
+        os.close(cg)
+        os.close(pfd)
+
+
 # ---- the zone and its cgroups ----
 
 def cgroup2_dir(pool, uuid):
@@ -101,6 +122,10 @@ def cgroup2_dir(pool, uuid):
     if os.path.exists(os.path.join(CGROUP_ROOT, "cgroup.controllers")):
         return os.path.join(CGROUP_ROOT, rel)
     return os.path.join(CGROUP_ROOT, "unified", rel)
+
+
+def cgroup2_parent(pool):
+    return os.path.dirname(cgroup2_dir(pool, "x"))
 
 
 def v1_devices_dir(pool, uuid):
@@ -287,3 +312,21 @@ for spec in sys.argv[3:]:
                    "mem": "Operation_not_permitted",
                    "tun": "Operation_not_permitted",
                    "null": "OK", "pts": "OK"}
+
+
+@needs_bpf
+def test_boot_fails_when_the_program_cannot_be_attached(pool, image):
+    """An ancestor's exclusive device program forbids one below it: the
+    zone does not boot unconfined, the error names the cgroup and the
+    cause, and nothing is left behind."""
+    parent = cgroup2_parent(pool)
+    os.makedirs(parent)                 # removed by the pool's teardown
+    attach_allow_all(parent)
+    uuid = "11111111-2222-4333-8444-d0d0d0d0d0d0"
+    p = pool.create(zone_payload(image, uuid=uuid), check=False)
+    assert p.returncode == 1
+    assert (f"cannot attach the device program to cgroup {parent}/{uuid}: "
+            "Operation not permitted") in p.stderr, p.stderr
+    assert pool.cgroup_dirs(uuid) == []
+    assert pool.processes() == []
+    assert not os.path.exists(os.path.join(pool.rundir, uuid))
