@@ -78,24 +78,24 @@ typedef struct prog {
 	bool full;
 } prog;
 
+/* Jump offsets are filled in once the target is known (emit_rule). */
 static size_t
-emit(prog *p, uint8_t code, uint8_t dst, uint8_t src, int32_t imm)
+emit(prog *p, uint8_t code, uint8_t dst, uint8_t src, int16_t off,
+    int32_t imm)
 {
 	if (p->n == p->max) {
 		p->full = true;
 		return p->n;
 	}
 	p->insns[p->n] = (struct bpf_insn){ .code = code, .dst_reg = dst,
-	    .src_reg = src, .imm = imm };
+	    .src_reg = src, .off = off, .imm = imm };
 	return p->n++;
 }
 
 static void
 emit_load(prog *p, uint8_t dst, size_t field)
 {
-	size_t at = emit(p, BPF_LDX | BPF_MEM | BPF_W, dst, 1, 0);
-	if (!p->full)
-		p->insns[at].off = (int16_t)field;
+	emit(p, BPF_LDX | BPF_MEM | BPF_W, dst, 1, (int16_t)field, 0);
 }
 
 static void
@@ -104,9 +104,9 @@ emit_prologue(prog *p)
 	emit_load(p, R_ACCESS, offsetof(struct bpf_cgroup_dev_ctx,
 	    access_type));
 	/* access_type is (access << 16) | type */
-	emit(p, BPF_ALU | BPF_MOV | BPF_X, R_TYPE, R_ACCESS, 0);
-	emit(p, BPF_ALU | BPF_AND | BPF_K, R_TYPE, 0, 0xffff);
-	emit(p, BPF_ALU | BPF_RSH | BPF_K, R_ACCESS, 0, 16);
+	emit(p, BPF_ALU | BPF_MOV | BPF_X, R_TYPE, R_ACCESS, 0, 0);
+	emit(p, BPF_ALU | BPF_AND | BPF_K, R_TYPE, 0, 0, 0xffff);
+	emit(p, BPF_ALU | BPF_RSH | BPF_K, R_ACCESS, 0, 0, 16);
 	emit_load(p, R_MAJOR, offsetof(struct bpf_cgroup_dev_ctx, major));
 	emit_load(p, R_MINOR, offsetof(struct bpf_cgroup_dev_ctx, minor));
 }
@@ -114,8 +114,14 @@ emit_prologue(prog *p)
 static void
 emit_return(prog *p, int32_t verdict)
 {
-	emit(p, BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, verdict);
-	emit(p, BPF_JMP | BPF_EXIT, 0, 0, 0);
+	emit(p, BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, verdict);
+	emit(p, BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+}
+
+static size_t
+emit_jne(prog *p, uint8_t reg, int32_t imm)
+{
+	return emit(p, BPF_JMP | BPF_JNE | BPF_K, reg, 0, 0, imm);
 }
 
 /* One rule: every test that fails jumps past the rule's "allow". */
@@ -125,24 +131,21 @@ emit_rule(prog *p, const zk_device_rule *r)
 	size_t skip[4], nskip = 0;
 	int32_t type = r->type == 'c' ? BPF_DEVCG_DEV_CHAR :
 	    r->type == 'b' ? BPF_DEVCG_DEV_BLOCK : 0;
-	if (type == 0 && r->type != 'a')
+	if ((type == 0 && r->type != 'a') || r->major < ZK_DEV_ANY ||
+	    r->minor < ZK_DEV_ANY)
 		return -EINVAL;
 	if (type != 0)
-		skip[nskip++] = emit(p, BPF_JMP | BPF_JNE | BPF_K, R_TYPE, 0,
-		    type);
+		skip[nskip++] = emit_jne(p, R_TYPE, type);
 	if (r->major != ZK_DEV_ANY)
-		skip[nskip++] = emit(p, BPF_JMP | BPF_JNE | BPF_K, R_MAJOR, 0,
-		    r->major);
+		skip[nskip++] = emit_jne(p, R_MAJOR, r->major);
 	if (r->minor != ZK_DEV_ANY)
-		skip[nskip++] = emit(p, BPF_JMP | BPF_JNE | BPF_K, R_MINOR, 0,
-		    r->minor);
+		skip[nskip++] = emit_jne(p, R_MINOR, r->minor);
 	if ((r->access & ZK_DEV_RWM) != ZK_DEV_RWM) {
 		/* any access bit the rule does not grant: not this rule */
-		emit(p, BPF_ALU | BPF_MOV | BPF_X, R_SCRATCH, R_ACCESS, 0);
-		emit(p, BPF_ALU | BPF_AND | BPF_K, R_SCRATCH, 0,
+		emit(p, BPF_ALU | BPF_MOV | BPF_X, R_SCRATCH, R_ACCESS, 0, 0);
+		emit(p, BPF_ALU | BPF_AND | BPF_K, R_SCRATCH, 0, 0,
 		    (int32_t)~r->access);
-		skip[nskip++] = emit(p, BPF_JMP | BPF_JNE | BPF_K, R_SCRATCH,
-		    0, 0);
+		skip[nskip++] = emit_jne(p, R_SCRATCH, 0);
 	}
 	emit_return(p, 1);
 	for (size_t i = 0; !p->full && i < nskip; i++)
@@ -157,8 +160,6 @@ zk_device_prog_build(const zk_device_rule *list, size_t nrules,
 	prog p = { .insns = insns, .max = max };
 	emit_prologue(&p);
 	for (size_t i = 0; i < nrules; i++) {
-		if (list[i].major < ZK_DEV_ANY || list[i].minor < ZK_DEV_ANY)
-			return -EINVAL;
 		int r = emit_rule(&p, &list[i]);
 		if (r < 0)
 			return r;

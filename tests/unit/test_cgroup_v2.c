@@ -146,17 +146,24 @@ v2_zone(const fixture *f, const char *const *knobs)
  * co-mounted cpu,cpuacct), pids, freezer, devices, and a cgroup2 mount at
  * unified/.
  */
+/* A v1 hierarchy mounted at <root>/<name>. */
+static void
+fake_hierarchy(const fixture *f, const char *name)
+{
+	char path[PATH_MAX];
+	mkdirs(f, name);
+	snprintf(path, sizeof(path), "%s/cgroup.procs", name);
+	put(f, path, "");
+}
+
 static void
 fake_v1(const fixture *f)
 {
 	static const char *const hier[] = { "memory", "cpu", "pids", "freezer",
 	    "devices" };
 	char path[PATH_MAX];
-	for (size_t i = 0; i < sizeof(hier) / sizeof(hier[0]); i++) {
-		mkdirs(f, hier[i]);
-		snprintf(path, sizeof(path), "%s/cgroup.procs", hier[i]);
-		put(f, path, "");
-	}
+	for (size_t i = 0; i < sizeof(hier) / sizeof(hier[0]); i++)
+		fake_hierarchy(f, hier[i]);
 	put(f, "memory/memory.limit_in_bytes", "9223372036854771712\n");
 	assert_int_equal(symlink("cpu", at(f, "cpuacct", path)), 0);
 	mkdirs(f, "unified");
@@ -809,10 +816,8 @@ test_v1_devices_hierarchy_alone(void **state)
 {
 	fixture *f = *state;
 	zk_error err = { 0 };
-	mkdirs(f, "memory");
-	put(f, "memory/cgroup.procs", "");
-	mkdirs(f, "devices");
-	put(f, "devices/cgroup.procs", "");
+	fake_hierarchy(f, "memory");
+	fake_hierarchy(f, "devices");
 	zk_cgroup *cg = v1_open(f);
 	assert_int_equal(zk_cgroup_create(cg, &err), 0);
 	assert_int_equal(zk_cgroup_device_program(cg, NULL),
@@ -827,8 +832,7 @@ test_v1_devices_unconfined_is_refused(void **state)
 {
 	fixture *f = *state;
 	zk_error err = { 0 };
-	mkdirs(f, "memory");
-	put(f, "memory/cgroup.procs", "");
+	fake_hierarchy(f, "memory");
 	zk_cgroup *cg = v1_open(f);
 	assert_int_equal(zk_cgroup_create(cg, &err), -ENOTSUP);
 	assert_non_null(strstr(err.msg, "cannot confine the devices of cgroup "
