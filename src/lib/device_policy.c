@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -22,16 +23,18 @@
  * used).  The console is one of those ptys bound over /dev/console, so the
  * host console (5:1) is not allowed.  Nothing needing a capability the
  * zone lacks is listed (/dev/net/tun wants CAP_NET_ADMIN, fuse mounts).
+ * Read and write only: the zone's /dev is bound from the host's nodes and
+ * devpts makes its own, so nothing in a zone's cgroup ever needs mknod.
  */
 static const zk_device_rule rules[] = {
-	{ 'c', 1, 3, ZK_DEV_RWM, "null" },
-	{ 'c', 1, 5, ZK_DEV_RWM, "zero" },
-	{ 'c', 1, 7, ZK_DEV_RWM, "full" },
-	{ 'c', 1, 8, ZK_DEV_RWM, "random" },
-	{ 'c', 1, 9, ZK_DEV_RWM, "urandom" },
-	{ 'c', 5, 0, ZK_DEV_RWM, "tty" },
-	{ 'c', 5, 2, ZK_DEV_RWM, "ptmx" },
-	{ 'c', 136, ZK_DEV_ANY, ZK_DEV_RWM, "pts" },
+	{ 'c', 1, 3, ZK_DEV_RW, "null" },
+	{ 'c', 1, 5, ZK_DEV_RW, "zero" },
+	{ 'c', 1, 7, ZK_DEV_RW, "full" },
+	{ 'c', 1, 8, ZK_DEV_RW, "random" },
+	{ 'c', 1, 9, ZK_DEV_RW, "urandom" },
+	{ 'c', 5, 0, ZK_DEV_RW, "tty" },
+	{ 'c', 5, 2, ZK_DEV_RW, "ptmx" },
+	{ 'c', 136, ZK_DEV_ANY, ZK_DEV_RW, "pts" },
 };
 
 const zk_device_rule *
@@ -124,9 +127,30 @@ emit_jne(prog *p, uint8_t reg, int32_t imm)
 	return emit(p, BPF_JMP | BPF_JNE | BPF_K, reg, 0, 0, imm);
 }
 
-/* One rule: every test that fails jumps past the rule's "allow". */
+/* A jump at `at` to the instruction about to be emitted. */
+static void
+land_here(prog *p, size_t at)
+{
+	if (!p->full)
+		p->insns[at].off = (int16_t)(p->n - at - 1);
+}
+
+/* Asks for an access bit outside `granted`: jump (offset filled later). */
+static size_t
+emit_access_test(prog *p, unsigned granted)
+{
+	emit(p, BPF_ALU | BPF_MOV | BPF_X, R_SCRATCH, R_ACCESS, 0, 0);
+	emit(p, BPF_ALU | BPF_AND | BPF_K, R_SCRATCH, 0, 0, (int32_t)~granted);
+	return emit_jne(p, R_SCRATCH, 0);
+}
+
+/*
+ * One rule: every test that fails jumps past the rule's "allow".  The
+ * access is tested only where the rule grants less than all rules
+ * together (`all`): a request for more has been denied already.
+ */
 static int
-emit_rule(prog *p, const zk_device_rule *r)
+emit_rule(prog *p, const zk_device_rule *r, unsigned all)
 {
 	size_t skip[4], nskip = 0;
 	int32_t type = r->type == 'c' ? BPF_DEVCG_DEV_CHAR :
@@ -140,16 +164,11 @@ emit_rule(prog *p, const zk_device_rule *r)
 		skip[nskip++] = emit_jne(p, R_MAJOR, r->major);
 	if (r->minor != ZK_DEV_ANY)
 		skip[nskip++] = emit_jne(p, R_MINOR, r->minor);
-	if ((r->access & ZK_DEV_RWM) != ZK_DEV_RWM) {
-		/* any access bit the rule does not grant: not this rule */
-		emit(p, BPF_ALU | BPF_MOV | BPF_X, R_SCRATCH, R_ACCESS, 0, 0);
-		emit(p, BPF_ALU | BPF_AND | BPF_K, R_SCRATCH, 0, 0,
-		    (int32_t)~r->access);
-		skip[nskip++] = emit_jne(p, R_SCRATCH, 0);
-	}
+	if ((all & ~r->access) != 0)
+		skip[nskip++] = emit_access_test(p, r->access);
 	emit_return(p, 1);
-	for (size_t i = 0; !p->full && i < nskip; i++)
-		p->insns[skip[i]].off = (int16_t)(p->n - skip[i] - 1);
+	for (size_t i = 0; i < nskip; i++)
+		land_here(p, skip[i]);
 	return 0;
 }
 
@@ -158,12 +177,20 @@ zk_device_prog_build(const zk_device_rule *list, size_t nrules,
     struct bpf_insn *insns, size_t max, size_t *n)
 {
 	prog p = { .insns = insns, .max = max };
+	unsigned all = 0;
+	for (size_t i = 0; i < nrules; i++)
+		all |= list[i].access & ZK_DEV_RWM;
 	emit_prologue(&p);
+	/* Access no rule grants (mknod, for the zone) is denied up front,
+	 * once, instead of in every rule. */
+	size_t deny = all != ZK_DEV_RWM ? emit_access_test(&p, all) : SIZE_MAX;
 	for (size_t i = 0; i < nrules; i++) {
-		int r = emit_rule(&p, &list[i]);
+		int r = emit_rule(&p, &list[i], all);
 		if (r < 0)
 			return r;
 	}
+	if (deny != SIZE_MAX)
+		land_here(&p, deny);
 	emit_return(&p, 0);
 	if (p.full)
 		return -E2BIG;

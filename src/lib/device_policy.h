@@ -20,7 +20,8 @@
 #define ZK_DEV_MKNOD	BPF_DEVCG_ACC_MKNOD
 #define ZK_DEV_READ	BPF_DEVCG_ACC_READ
 #define ZK_DEV_WRITE	BPF_DEVCG_ACC_WRITE
-#define ZK_DEV_RWM	(ZK_DEV_READ | ZK_DEV_WRITE | ZK_DEV_MKNOD)
+#define ZK_DEV_RW	(ZK_DEV_READ | ZK_DEV_WRITE)
+#define ZK_DEV_RWM	(ZK_DEV_RW | ZK_DEV_MKNOD)
 
 typedef struct zk_device_rule {
 	char type;		/* 'c' character, 'b' block, 'a' both */
@@ -33,7 +34,7 @@ typedef struct zk_device_rule {
 /* The allowlist. */
 const zk_device_rule *zk_device_policy(size_t *n);
 
-/* One entry as a v1 devices.allow line: "c 1:3 rwm", "c 136:* rwm". */
+/* One entry as a v1 devices.allow line: "c 1:3 rw", "c 136:* rw". */
 #define ZK_DEV_RULE_MAX 32
 char *zk_device_rule_v1(const zk_device_rule *r, char buf[ZK_DEV_RULE_MAX]);
 

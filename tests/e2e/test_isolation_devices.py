@@ -150,8 +150,8 @@ def probe(pool, uuid, *attempts):
 
 
 # Host devices the zone must never open: a block device (a loop disk), a
-# misc character device, the host console.  Present on this host; the
-# nodes are made by major:minor, so only the drivers must exist.
+# misc character device, the host console.  The nodes are made by
+# major:minor on the host, so only the drivers must exist (they do here).
 HOST_NODES = {
     "zk-loop0": (stat.S_IFBLK, 7, 0),
     "zk-loop-control": (stat.S_IFCHR, 10, 237),
@@ -165,15 +165,52 @@ def host_opens():
             for name, (kind, _, _) in HOST_NODES.items()]
 
 
+# Run as a child (one thread, so it may setns): clone a mount of each host
+# node (open_tree), enter the zone's mount namespace, put the clone over
+# the zone's file (move_mount).  Syscall numbers are the same everywhere.
+BIND_INTO_ZONE = r"""
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+def check(r, what):
+    if r < 0:
+        e = ctypes.get_errno()
+        sys.exit(f"{what}: {os.strerror(e)}")
+    return r
+AT_FDCWD, OPEN_TREE_CLONE, MOVE_MOUNT_F_EMPTY_PATH = -100, 1, 4
+pairs = [a.split("=") for a in sys.argv[2:]]
+trees = [check(libc.syscall(428, AT_FDCWD, host.encode(),
+                            OPEN_TREE_CLONE | os.O_CLOEXEC), "open_tree " + host)
+         for host, _ in pairs]
+ns = os.open(f"/proc/{sys.argv[1]}/ns/mnt", os.O_RDONLY)
+check(libc.setns(ns, 0x20000), "setns")          # CLONE_NEWNS
+for fd, (_, zone) in zip(trees, pairs):
+    check(libc.syscall(429, fd, b"", AT_FDCWD, zone.encode(),
+                       MOVE_MOUNT_F_EMPTY_PATH), "move_mount " + zone)
+"""
+
+
 @pytest.fixture
 def host_nodes(pool, zone):
-    """HOST_NODES made by host root in the zone's /dev (a tmpfs of its own,
-    not nodev), mode 0666 so file permissions are no reason to fail."""
-    dev = f"/proc/{pool.get(zone)['pid']}/root/dev"
+    """HOST_NODES made by host root (mode 0666, so file permissions are no
+    reason to fail) and bound over files in the zone's /dev.  A device node
+    made in the zone's own /dev would not open at all: that tmpfs belongs
+    to the zone's user namespace, which makes it nodev.  A bind mount of a
+    host node is what "a host device by any path" looks like."""
+    src = os.path.join(pool.base, "hostdev")
+    os.mkdir(src)
+    pairs = []
     for name, (kind, major, minor) in HOST_NODES.items():
-        path = os.path.join(dev, name)
+        path = os.path.join(src, name)
         os.mknod(path, kind | 0o666, os.makedev(major, minor))
         os.chmod(path, 0o666)
+        pairs.append(f"{path}=/dev/{name}")
+    targets = " ".join(f"/dev/{name}" for name in HOST_NODES)
+    p = pool.zlogin(zone, f"touch {targets}")
+    assert p.returncode == 0, p.stderr
+    p = subprocess.run([sys.executable, "-c", BIND_INTO_ZONE,
+                        str(pool.get(zone)["pid"])] + pairs,
+                       capture_output=True, text=True, timeout=30)
+    assert p.returncode == 0, p.stderr
     return zone
 
 
@@ -187,6 +224,10 @@ def open_v1_wide(pool, uuid):
 
 # ---- tests ----
 
+ZONE_V1_LIST = ["c 1:3 rw", "c 1:5 rw", "c 1:7 rw", "c 1:8 rw", "c 1:9 rw",
+                "c 5:0 rw", "c 5:2 rw", "c 136:* rw"]
+
+
 @needs_bpf
 def test_program_is_attached_exclusively(pool, zone):
     flags, ids = device_progs(cgroup2_dir(pool, zone))
@@ -196,9 +237,7 @@ def test_program_is_attached_exclusively(pool, zone):
     d = v1_devices_dir(pool, zone)
     if d:
         with open(os.path.join(d, "devices.list")) as f:
-            assert f.read().split("\n")[:-1] == [
-                "c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm", "c 1:8 rwm",
-                "c 1:9 rwm", "c 5:0 rwm", "c 5:2 rwm", "c 136:* rwm"]
+            assert f.read().split("\n")[:-1] == ZONE_V1_LIST
 
 
 @needs_bpf
@@ -277,41 +316,53 @@ def test_ptys_beyond_minor_255_work(pool, zone):
     assert probe(pool, zone, "pty_many:300") == {"pty_many:300": "OK"}
 
 
-@needs_bpf
-def test_mknod_by_a_privileged_process_in_the_zone_cgroup(pool, zone, tmp_path):
-    """The 'm' of the list, seen without the capability check in front: a
-    host-root process (all capabilities) joins the zone's cgroups and makes
-    nodes in a host directory.  v1 is opened wide first, so the program
-    alone decides."""
-    if v1_devices_dir(pool, zone) is None:
-        pytest.skip("no v1 devices hierarchy")
-    open_v1_wide(pool, zone)
-    script = r"""
+MKNOD_IN_CGROUPS = r"""
 import os, sys
 for d in sys.argv[1:3]:
     with open(os.path.join(d, "cgroup.procs"), "w") as f:
         f.write(str(os.getpid()))
 for spec in sys.argv[3:]:
-    name, kind, major, minor = spec.split(":")
+    path, kind, major, minor = spec.split(":")
     mode = {"b": 0o60000, "c": 0o20000}[kind] | 0o600
     try:
-        os.mknod(name, mode, os.makedev(int(major), int(minor)))
-        print(os.path.basename(name), "OK")
+        os.mknod(path, mode, os.makedev(int(major), int(minor)))
+        os.unlink(path)
+        print(os.path.basename(path), "OK")
     except OSError as e:
-        print(os.path.basename(name), os.strerror(e.errno).replace(" ", "_"))
+        print(os.path.basename(path), os.strerror(e.errno).replace(" ", "_"))
 """
-    specs = [f"{tmp_path}/{n}" for n in
-             ("sda:b:8:0", "mem:c:1:1", "tun:c:10:200", "null:c:1:3",
-              "pts:c:136:5")]
-    p = subprocess.run([sys.executable, "-c", script,
-                        v1_devices_dir(pool, zone), cgroup2_dir(pool, zone)]
-                       + specs, capture_output=True, text=True, timeout=30)
-    assert p.returncode == 0, p.stderr
-    res = dict(line.split() for line in p.stdout.splitlines())
-    assert res == {"sda": "Operation_not_permitted",
-                   "mem": "Operation_not_permitted",
-                   "tun": "Operation_not_permitted",
-                   "null": "OK", "pts": "OK"}
+
+
+@needs_bpf
+def test_mknod_by_a_privileged_process_in_the_zone_cgroup(pool, zone):
+    """No 'm' in the list, seen without the capability check in front: a
+    host-root process (every capability) joins the zone's cgroups and makes
+    nodes in a host directory.  The program alone (v1 wide open) denies
+    them, both off allow them, v1 alone (the list written back) denies."""
+    v1 = v1_devices_dir(pool, zone)
+    if v1 is None:
+        pytest.skip("no v1 devices hierarchy")
+    work = os.path.join(pool.base, "mknod")
+    os.mkdir(work)
+    specs = [f"{work}/{n}" for n in ("null:c:1:3", "sda:b:8:0", "pts:c:136:5")]
+
+    def attempt():
+        p = subprocess.run([sys.executable, "-c", MKNOD_IN_CGROUPS, v1,
+                            cgroup2_dir(pool, zone)] + specs,
+                           capture_output=True, text=True, timeout=30)
+        assert p.returncode == 0, p.stderr
+        return set(dict(l.split() for l in p.stdout.splitlines()).values())
+
+    open_v1_wide(pool, zone)
+    assert attempt() == {"Operation_not_permitted"}
+    detach_device_progs(cgroup2_dir(pool, zone))
+    assert attempt() == {"OK"}
+    with open(os.path.join(v1, "devices.deny"), "w") as f:
+        f.write("a")
+    for line in ZONE_V1_LIST:
+        with open(os.path.join(v1, "devices.allow"), "w") as f:
+            f.write(line)
+    assert attempt() == {"Operation_not_permitted"}
 
 
 @needs_bpf

@@ -789,7 +789,7 @@ test_v1_devices_rules(void **state)
 	assert_int_equal(zk_cgroup_create(cg, &err), 0);
 	assert_file(f, "devices/zonekit/z/devices.deny", "a");
 	/* Each rule is its own write; the fake file keeps the last one. */
-	assert_file(f, "devices/zonekit/z/devices.allow", "c 136:* rwm");
+	assert_file(f, "devices/zonekit/z/devices.allow", "c 136:* rw");
 	zk_cgroup_free(cg);
 }
 

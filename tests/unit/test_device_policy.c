@@ -219,8 +219,8 @@ static void
 test_v1_lines(void **state)
 {
 	static const char *const want[] = {
-		"c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm", "c 1:8 rwm", "c 1:9 rwm",
-		"c 5:0 rwm", "c 5:2 rwm", "c 136:* rwm",
+		"c 1:3 rw", "c 1:5 rw", "c 1:7 rw", "c 1:8 rw", "c 1:9 rw",
+		"c 5:0 rw", "c 5:2 rw", "c 136:* rw",
 	};
 	size_t n;
 	const zk_device_rule *rules = zk_device_policy(&n);
@@ -243,7 +243,8 @@ test_prog_known_answers(void **state)
 	const unsigned rw = ZK_DEV_READ | ZK_DEV_WRITE;
 	assert_true(prog_allows('c', 1, 3, rw));		/* null */
 	assert_true(prog_allows('c', 1, 9, ZK_DEV_READ));	/* urandom */
-	assert_true(prog_allows('c', 1, 5, ZK_DEV_MKNOD));	/* zero */
+	assert_false(prog_allows('c', 1, 5, ZK_DEV_MKNOD));	/* no mknod */
+	assert_false(prog_allows('c', 1, 3, ZK_DEV_RWM));
 	assert_true(prog_allows('c', 5, 0, rw));		/* tty */
 	assert_true(prog_allows('c', 5, 2, rw));		/* ptmx */
 	assert_true(prog_allows('c', 136, 0, rw));		/* pts */
@@ -271,12 +272,12 @@ test_prog_matches_the_zone_table(void **state)
 	size_t n;
 	const zk_device_rule *rules = zk_device_policy(&n);
 	size_t allowed = check_against_table(rules, n);
-	/* 7 single devices and 18 pts minors, 7 access sets each */
-	assert_int_equal(allowed, (7 + 18) * 7);
+	/* 7 single devices and 18 pts minors: r, w, rw each */
+	assert_int_equal(allowed, (7 + 18) * 3);
 }
 
-/* What the zone's table does not use: both types, wildcard majors, less
- * than rwm, an empty table. */
+/* What the zone's table does not use: both types, wildcard majors, rules
+ * granting different access, an empty table. */
 static void
 test_prog_matches_other_tables(void **state)
 {
@@ -289,7 +290,15 @@ test_prog_matches_other_tables(void **state)
 	static const zk_device_rule everything[] = {
 		{ 'a', ZK_DEV_ANY, ZK_DEV_ANY, ZK_DEV_RWM, "all" },
 	};
+	/* rules granting less than the others: tested up front and per rule */
+	static const zk_device_rule partial[] = {
+		{ 'c', 1, 3, ZK_DEV_WRITE, "null, write only" },
+		{ 'c', 1, 5, ZK_DEV_RW, "zero" },
+		{ 'b', 7, ZK_DEV_ANY, ZK_DEV_READ, "loop, read only" },
+	};
 	assert_true(check_against_table(mixed, 4) > 0);
+	/* null: w; zero: r, w, rw; loop: r for each of the 18 minors */
+	assert_int_equal(check_against_table(partial, 3), 1 + 3 + 18);
 	assert_int_equal(check_against_table(everything, 1),
 	    2 * 300 * 18 * 7);
 	assert_int_equal(check_against_table(NULL, 0), 0);
