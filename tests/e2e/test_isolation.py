@@ -362,3 +362,16 @@ def test_host_without_idmapped_mounts_fails_clearly(pool, image):
     for d in pool.cgroup_dirs():
         assert not [x for x in os.listdir(d)
                     if os.path.isdir(os.path.join(d, x))], d
+
+
+def test_zoneadmd_fds_are_all_close_on_exec(pool, zone):
+    """Nothing zoneadmd starts may inherit its fds: vmadm's notify pipe,
+    the console, the control socket, the cgroup and kstat files."""
+    with open(os.path.join(pool.rundir, zone, "zoneadmd.pid")) as f:
+        pid = int(f.read().split()[0])
+    fds = [fd for fd in os.listdir(f"/proc/{pid}/fdinfo") if int(fd) > 2]
+    assert len(fds) >= 3
+    for fd in fds:
+        with open(f"/proc/{pid}/fdinfo/{fd}") as f:
+            flags = int(f.read().split("flags:")[1].split()[0], 8)
+        assert flags & 0o2000000, (fd, os.readlink(f"/proc/{pid}/fd/{fd}"))
