@@ -5,10 +5,12 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
+#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -216,4 +218,23 @@ zk_path_exists(const char *path)
 {
 	struct stat st;
 	return lstat(path, &st) == 0;
+}
+
+int
+zk_openat2(int dirfd, const char *path, int flags, mode_t mode,
+    unsigned long long resolve)
+{
+	struct open_how how = {
+		.flags = (unsigned long long)flags,
+		.mode = (flags & (O_CREAT | O_TMPFILE)) ? mode : 0,
+		.resolve = resolve,
+	};
+	return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+}
+
+int
+zk_open_in_root(int dirfd, const char *path, int flags, mode_t mode)
+{
+	return zk_openat2(dirfd, path, flags | O_CLOEXEC | O_NOFOLLOW, mode,
+	    RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
 }

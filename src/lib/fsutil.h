@@ -33,4 +33,15 @@ int zk_mkdir_p(const char *path, mode_t mode, zk_error *err);
 int zk_rm_rf(const char *path, zk_error *err);
 bool zk_path_exists(const char *path);
 
+/* openat2(2); resolve is RESOLVE_* (linux/openat2.h).  -1 with errno. */
+int zk_openat2(int dirfd, const char *path, int flags, mode_t mode,
+    unsigned long long resolve);
+
+/*
+ * Open a path a tenant controls (inside a zone's root, as seen by the
+ * caller's root or by dirfd): no symlink or magic link is followed and
+ * nothing resolves outside.  -1 with errno.
+ */
+int zk_open_in_root(int dirfd, const char *path, int flags, mode_t mode);
+
 #endif
