@@ -6,8 +6,8 @@
  * Built static so it needs nothing from the zone's image.
  *
  * Where it can, an attempt is one the kernel itself would let through, so
- * that only the seccomp filter makes it fail: a handle of "/" reopened, a
- * pidfd of the probe itself, its own memory read, itself traced.
+ * that only the seccomp filter makes it fail: an io_uring, a descriptor
+ * taken through the probe's own pidfd, its own memory read, itself traced.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -78,8 +78,7 @@ int80(long nr, long a, long b, long c)
 
 /* Reopen "/" from a file handle: the "shocker" escape's open.  Where the
  * zone's root cannot make handles (overlayfs without index), a made-up
- * handle still reaches the kernel's decoding, past its capability check
- * (the zone keeps CAP_DAC_READ_SEARCH), unless the filter stops it. */
+ * handle still asks the kernel to decode it. */
 static int
 reopen_by_handle(void)
 {
