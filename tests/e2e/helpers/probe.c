@@ -39,7 +39,8 @@
 #include <unistd.h>
 
 #define NOT_AN_ATTEMPT (-2)
-#define FAULTED (-3)
+#define NOT_A_DEVICE_ATTEMPT (-3)
+#define FAULTED (-4)
 #define X32_SYSCALL_BIT 0x40000000
 #define I386_GETPID 20
 #define I386_MOUNT 21
@@ -262,16 +263,151 @@ attempt(const char *what)
 	return NOT_AN_ATTEMPT;
 }
 
+/* Device attempts (test_isolation_devices.py), at the end of this file. */
+static int device_attempt(const char *what);
+
 int
 main(int argc, char *argv[])
 {
 	for (int i = 1; i < argc; i++) {
 		errno = 0;
-		int r = attempt(argv[i]);
+		int r = device_attempt(argv[i]);
+		if (r == NOT_A_DEVICE_ATTEMPT)
+			r = attempt(argv[i]);
 		if (r == NOT_AN_ATTEMPT)
 			return 2;
 		printf("%s %s\n", argv[i], r == FAULTED ? "SIGSEGV" :
 		    r >= 0 ? "OK" : strerrorname_np(errno));
 	}
 	return 0;
+}
+
+/* ---- devices (test_isolation_devices.py) ----
+ *   open_r:PATH  open_rw:PATH   open, never as controlling tty
+ *   read:PATH                   16 bytes read (fails short with EIO)
+ *   write:PATH                  16 bytes written
+ *   mknod_b:PATH:MAJ:MIN  mknod_c:PATH:MAJ:MIN
+ *   pty                         a new pty pair from /dev/ptmx
+ *   pty_many:N                  N ptys held open at once, each slave
+ *                               opened; any slave not of major 136 is
+ *                               ERANGE (N > 256 reaches 20-bit minors)
+ * -3: not a device attempt.
+ */
+#include <stdbool.h>
+#include <stdlib.h>
+
+static int
+open_path(const char *path, int flags)
+{
+	int fd = open(path, flags | O_NOCTTY | O_CLOEXEC);
+	if (fd >= 0)
+		close(fd);
+	return fd;
+}
+
+static int
+transfer(const char *path, bool writing)
+{
+	char buf[16] = { 0 };
+	int fd = open(path, (writing ? O_WRONLY : O_RDONLY) | O_NOCTTY |
+	    O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = writing ? write(fd, buf, sizeof(buf)) :
+	    read(fd, buf, sizeof(buf));
+	int saved = errno;
+	close(fd);
+	errno = n == (ssize_t)sizeof(buf) ? 0 : n < 0 ? saved : EIO;
+	return errno == 0 ? 0 : -1;
+}
+
+static int
+make_node(const char *spec, mode_t type)
+{
+	char path[256];
+	unsigned maj, min;
+	if (sscanf(spec, "%255[^:]:%u:%u", path, &maj, &min) != 3) {
+		errno = EINVAL;
+		return -1;
+	}
+	int r = mknod(path, type | 0666, makedev(maj, min));
+	if (r == 0)
+		unlink(path);
+	return r;
+}
+
+/* Returns the master; the slave has been opened and closed. */
+static int
+new_pty(dev_t *slave_dev)
+{
+	char name[64];
+	struct stat st;
+	int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (m < 0)
+		return -1;
+	if (unlockpt(m) < 0 || ptsname_r(m, name, sizeof(name)) != 0 ||
+	    open_path(name, O_RDWR) < 0 || stat(name, &st) < 0) {
+		int saved = errno;
+		close(m);
+		errno = saved;
+		return -1;
+	}
+	*slave_dev = st.st_rdev;
+	return m;
+}
+
+static int
+many_ptys(int n)
+{
+	int fds[1024], opened = 0, saved = 0;
+	if (n < 1 || n > 1024) {
+		errno = EINVAL;
+		return -1;
+	}
+	for (; opened < n; opened++) {
+		dev_t dev;
+		if ((fds[opened] = new_pty(&dev)) < 0) {
+			saved = errno;
+			break;
+		}
+		if (major(dev) != 136) {
+			saved = ERANGE;
+			opened++;
+			break;
+		}
+	}
+	while (opened > 0)
+		close(fds[--opened]);
+	errno = saved;
+	return saved == 0 ? 0 : -1;
+}
+
+static int
+device_attempt(const char *what)
+{
+	const char *arg = strchr(what, ':');
+	size_t len = arg != NULL ? (size_t)(arg - what) : strlen(what);
+	arg = arg != NULL ? arg + 1 : "";
+#define IS(name) (len == strlen(name) && strncmp(what, name, len) == 0)
+	if (IS("open_r"))
+		return open_path(arg, O_RDONLY);
+	if (IS("open_rw"))
+		return open_path(arg, O_RDWR);
+	if (IS("read"))
+		return transfer(arg, false);
+	if (IS("write"))
+		return transfer(arg, true);
+	if (IS("mknod_b"))
+		return make_node(arg, S_IFBLK);
+	if (IS("mknod_c"))
+		return make_node(arg, S_IFCHR);
+	if (IS("pty")) {
+		dev_t dev;
+		int m = new_pty(&dev);
+		return m < 0 ? -1 : close(m);
+	}
+	if (IS("pty_many"))
+		return many_ptys(atoi(arg));
+#undef IS
+	return NOT_A_DEVICE_ATTEMPT;
 }
