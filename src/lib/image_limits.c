@@ -90,39 +90,50 @@ pick(zk_unpack_limit *l, uint64_t ceiling, const char *key,
 	}
 }
 
-void
-zk_unpack_limits_for(const zk_image_config *c, const char *conf_path,
-    const struct statvfs *fs, const char *dir, zk_unpack_limits *out)
+/* Bytes written: the ceiling, or the free space beyond the reserve. */
+static void
+limit_data(const zk_image_config *c, const char *conf_path,
+    const struct statvfs *fs, const char *dir, zk_unpack_limit *l)
 {
 	uint64_t frsize = fs->f_frsize ? fs->f_frsize : fs->f_bsize;
 	uint64_t reserve;
 	uint64_t room = usable((uint64_t)fs->f_bavail * frsize,
 	    (uint64_t)fs->f_blocks * frsize, RESERVE_BYTES_MAX, &reserve);
-	char what[sizeof(out->data.what)];
+	char what[sizeof(l->what)];
 	snprintf(what, sizeof(what), "free space on %s less a reserve of "
 	    "%" PRIu64 " bytes", dir, reserve);
-	pick(&out->data, c->max_unpacked_size, "maxUnpackedSize", conf_path,
-	    room, what);
+	pick(l, c->max_unpacked_size, "maxUnpackedSize", conf_path, room, what);
+}
 
+/* f_files 0: inodes are allocated as needed (btrfs), so only the
+ * ceiling counts. */
+static void
+limit_files(const zk_image_config *c, const char *conf_path,
+    const struct statvfs *fs, const char *dir, zk_unpack_limit *l)
+{
+	uint64_t reserve = 0, room = UINT64_MAX;
+	if (fs->f_files != 0)
+		room = usable(fs->f_favail, fs->f_files, RESERVE_INODES_MAX,
+		    &reserve);
+	char what[sizeof(l->what)];
+	snprintf(what, sizeof(what), "free inodes on %s less a reserve of "
+	    "%" PRIu64, dir, reserve);
+	pick(l, c->max_unpacked_files, "maxUnpackedFiles", conf_path, room,
+	    what);
+}
+
+void
+zk_unpack_limits_for(const zk_image_config *c, const char *conf_path,
+    const struct statvfs *fs, const char *dir, zk_unpack_limits *out)
+{
+	limit_data(c, conf_path, fs, dir, &out->data);
+	limit_files(c, conf_path, fs, dir, &out->files);
 	/* Holes take no room, so only the ceiling bounds them. */
-	out->apparent.max = c->max_apparent_size;
-	snprintf(out->apparent.what, sizeof(out->apparent.what),
-	    "maxApparentSize in %s", conf_path);
-
+	pick(&out->apparent, c->max_apparent_size, "maxApparentSize",
+	    conf_path, UINT64_MAX, "");
 	/* A hostile archive of long-named directories must not grow imgadm
 	 * without bound while their metadata waits for the end. */
 	out->memory.max = ZK_UNPACK_MEMORY_MAX;
 	snprintf(out->memory.what, sizeof(out->memory.what),
 	    "memory held until the end of the archive");
-
-	/* f_files 0: inodes are allocated as needed (btrfs), no count. */
-	room = UINT64_MAX;
-	reserve = 0;
-	if (fs->f_files != 0)
-		room = usable(fs->f_favail, fs->f_files, RESERVE_INODES_MAX,
-		    &reserve);
-	snprintf(what, sizeof(what), "free inodes on %s less a reserve of "
-	    "%" PRIu64, dir, reserve);
-	pick(&out->files, c->max_unpacked_files, "maxUnpackedFiles", conf_path,
-	    room, what);
 }
