@@ -15,7 +15,7 @@
 #define READ_CHUNK (256 * 1024)
 
 struct zk_digest {
-	EVP_MD_CTX *sha1;
+	EVP_MD_CTX *sha1;	/* NULL: not asked for */
 	EVP_MD_CTX *sha256;
 	uint64_t size;
 };
@@ -31,15 +31,16 @@ zk_digest_free(zk_digest *d)
 }
 
 zk_digest *
-zk_digest_new(void)
+zk_digest_new(bool sha1)
 {
 	zk_digest *d = calloc(1, sizeof(*d));
 	if (d == NULL)
 		return NULL;
-	d->sha1 = EVP_MD_CTX_new();
+	d->sha1 = sha1 ? EVP_MD_CTX_new() : NULL;
 	d->sha256 = EVP_MD_CTX_new();
-	if (d->sha1 == NULL || d->sha256 == NULL ||
-	    EVP_DigestInit_ex(d->sha1, EVP_sha1(), NULL) != 1 ||
+	if ((sha1 && (d->sha1 == NULL ||
+	    EVP_DigestInit_ex(d->sha1, EVP_sha1(), NULL) != 1)) ||
+	    d->sha256 == NULL ||
 	    EVP_DigestInit_ex(d->sha256, EVP_sha256(), NULL) != 1) {
 		zk_digest_free(d);
 		return NULL;
@@ -50,7 +51,7 @@ zk_digest_new(void)
 int
 zk_digest_update(zk_digest *d, const void *buf, size_t len)
 {
-	if (EVP_DigestUpdate(d->sha1, buf, len) != 1 ||
+	if ((d->sha1 != NULL && EVP_DigestUpdate(d->sha1, buf, len) != 1) ||
 	    EVP_DigestUpdate(d->sha256, buf, len) != 1)
 		return -EIO;
 	d->size += len;
@@ -73,7 +74,8 @@ int
 zk_digest_end(zk_digest *d, zk_file_digest *out)
 {
 	out->size = d->size;
-	if (hex_final(d->sha1, out->sha1, 20) < 0 ||
+	out->sha1[0] = '\0';
+	if ((d->sha1 != NULL && hex_final(d->sha1, out->sha1, 20) < 0) ||
 	    hex_final(d->sha256, out->sha256, 32) < 0)
 		return -EIO;
 	return 0;
@@ -82,7 +84,7 @@ zk_digest_end(zk_digest *d, zk_file_digest *out)
 int
 zk_digest_fd(int fd, const char *name, zk_file_digest *out, zk_error *err)
 {
-	_cleanup_digest_ zk_digest *d = zk_digest_new();
+	_cleanup_digest_ zk_digest *d = zk_digest_new(true);
 	_cleanup_free_ unsigned char *buf = malloc(READ_CHUNK);
 	if (d == NULL || buf == NULL)
 		return zk_fail(err, ENOMEM, "%s: cannot set up digests", name);

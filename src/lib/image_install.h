@@ -88,9 +88,9 @@ void zk_unpack_limits_for(const zk_image_config *c, const char *conf_path,
  * the archive streams (nothing past a limit is written).  Holes of sparse
  * files stay holes.  Absolute symlinks are kept (they resolve inside the
  * zone's root).  Ownership, modes (incl. setuid) and mtimes are
- * preserved.  *seen (may be NULL) receives the digests of every byte read,
- * to the end of the file, so the caller can tell that what was unpacked
- * is what it verified.  name is for messages.  On error the caller
+ * preserved.  *seen (may be NULL) receives the size and sha256 (no sha1)
+ * of every byte read, to the end of the file, so the caller can tell that
+ * what was unpacked is what it verified.  name is for messages.  On error the caller
  * removes the partial tree.
  */
 int zk_unpack_archive(int archive_fd, const char *name, int dest_dirfd,

@@ -776,7 +776,7 @@ int
 zk_unpack_archive(int archive_fd, const char *name, int dest_dirfd,
     const zk_unpack_limits *limits, zk_file_digest *seen, zk_error *err)
 {
-	_cleanup_digest_ zk_digest *digest = zk_digest_new();
+	_cleanup_digest_ zk_digest *digest = zk_digest_new(false);
 	_cleanup_free_ unsigned char *buf = malloc(READ_CHUNK);
 	/* Declared last so it is freed first, before the buffer it reads. */
 	_cleanup_archive_ struct archive *a = archive_read_new();
