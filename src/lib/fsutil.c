@@ -15,8 +15,8 @@
 
 #include "cleanup.h"
 
-static int
-write_all(int fd, const char *data, size_t len)
+int
+zk_write_all(int fd, const char *data, size_t len)
 {
 	while (len > 0) {
 		ssize_t n = write(fd, data, len);
@@ -67,7 +67,7 @@ write_replace(const char *path, const char *data, size_t len, mode_t mode,
 	    O_CLOEXEC | O_NOFOLLOW, mode);
 	if (fd < 0)
 		return zk_fail_errno(err, errno, "cannot create %s", tmp);
-	int r = write_all(fd, data, len);
+	int r = zk_write_all(fd, data, len);
 	if (r == 0 && durable && fsync(fd) < 0)
 		r = -errno;
 	if (r == 0 && rename(tmp, path) < 0)
@@ -102,7 +102,7 @@ zk_write_file(const char *path, const char *data, zk_error *err)
 	_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC | O_TRUNC);
 	if (fd < 0)
 		return zk_fail_errno(err, errno, "cannot open %s", path);
-	int r = write_all(fd, data, strlen(data));
+	int r = zk_write_all(fd, data, strlen(data));
 	if (r < 0)
 		return zk_fail_errno(err, -r, "cannot write \"%s\" to %s", data,
 		    path);

@@ -19,6 +19,8 @@ int zk_write_file_replace(const char *path, const char *data, size_t len,
     mode_t mode, zk_error *err);
 /* fsync a directory, so the entries just renamed or created in it last. */
 int zk_fsync_dir(const char *dir, zk_error *err);
+/* write(2) until all of data is written (EINTR retried); -errno. */
+int zk_write_all(int fd, const char *data, size_t len);
 /* Write (truncating) a small file such as a cgroup knob; no atomicity. */
 int zk_write_file(const char *path, const char *data, zk_error *err);
 /* Read a whole file into a NUL-terminated malloc'd buffer. */

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "fsutil.h"
 
 #define CHUNK 65536
 
@@ -25,21 +26,6 @@ close_fd(int *fd)
 	*fd = -1;
 }
 
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -errno;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* One read from a zone pipe to the caller; false at end of file. */
 static bool
 copy_out(int *src, int dst)
@@ -48,7 +34,7 @@ copy_out(int *src, int dst)
 	ssize_t n = read(*src, buf, sizeof(buf));
 	if (n < 0 && (errno == EINTR || errno == EAGAIN))
 		return true;
-	if (n <= 0 || write_all(dst, buf, (size_t)n) < 0) {
+	if (n <= 0 || zk_write_all(dst, buf, (size_t)n) < 0) {
 		close_fd(src);
 		return false;
 	}
@@ -66,7 +52,7 @@ drain(int *src, int dst)
 		ssize_t n = read(*src, buf, sizeof(buf));
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0 || write_all(dst, buf, (size_t)n) < 0)
+		if (n <= 0 || zk_write_all(dst, buf, (size_t)n) < 0)
 			break;
 	}
 	close_fd(src);

@@ -15,7 +15,8 @@ import tempfile
 
 import pytest
 
-from conftest import (cmd_path, copy_into_zone, wait_for, zone_payload)
+from conftest import (build_helper, cmd_path, copy_into_zone, wait_for,
+                      zone_payload)
 
 
 @pytest.fixture
@@ -25,10 +26,7 @@ def zone(pool, image):
 
 @pytest.fixture(scope="session")
 def idprobe(tmp_path_factory):
-    out = str(tmp_path_factory.mktemp("idprobe") / "idprobe")
-    src = os.path.join(os.path.dirname(__file__), "helpers", "idprobe.c")
-    subprocess.run(["cc", "-static", "-O2", "-o", out, src], check=True)
-    return out
+    return build_helper(tmp_path_factory, "idprobe")
 
 
 def zsh(pool, uuid, script, check=True, **kw):
