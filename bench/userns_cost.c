@@ -3,7 +3,7 @@
  * memory, against the same boot without one.
  *
  *   userns_cost [--rounds N] [--warmup N] [--gap-us U] [--zones K]
- *               [--mem-reps R] [--tmpdir DIR]
+ *               [--mem-reps R] [--no-shrink] [--tmpdir DIR]
  *
  * plain  (a): clone(NEWNS|NEWPID|NEWUTS|NEWIPC) of a child that waits on a
  *             pipe; the parent enters its mount namespace, mounts an
@@ -26,12 +26,16 @@
  *
  * Timing: the modes alternate, in an order flipped every round, with a gap
  * between boots so that the deferred work of the last zone (a user
- * namespace is freed from a workqueue) has run.  Every step is timed.
+ * namespace is freed from a workqueue) has run.  Every step is timed; the
+ * cost is reported as the median of the rounds' differences, beside the
+ * difference of the medians and the sum of the steps' differences.
  *
  * Memory: K children are held alive in one mode, each with its own
  * overlay (and id range, as zones have), /proc/meminfo and /proc/slabinfo
- * are read before and after, then the children are released; the modes
- * alternate over R repetitions and the median per zone is reported.
+ * are read before and after (slab caches shrunk first), then the children
+ * are released; the modes alternate over R repetitions and the median per
+ * zone is reported, for every cache that grew differently and in total,
+ * all caches and the unreclaimable ones.
  *
  * Everything lives in a temporary directory under --tmpdir (/var/tmp);
  * every mount is made in a child's mount namespace (or is a detached tree)
@@ -120,7 +124,7 @@ struct round {
 	double us[NSTEPS];
 	double start;	/* clone to the child running as its zone's root */
 	double cycle;	/* clone to reaped */
-	uint64_t last;
+	uint64_t last;	/* when the last step ended */
 };
 
 /* Every cache /proc/slabinfo has listed so far, in order of appearance. */
