@@ -68,8 +68,8 @@ mount_layers(const zk_root_layers *l, int image, zk_error *err)
 	return 0;
 }
 
-static int
-mount_in_zone(const zk_root_layers *l, pid_t pid, zk_error *err)
+int
+zk_zone_root_mount_in(const zk_root_layers *l, pid_t pid, zk_error *err)
 {
 	_cleanup_close_ int userns = open_ns(pid, "user", err);
 	if (userns < 0)
@@ -137,27 +137,25 @@ mount_by_helper(const zk_root_layers *l, pid_t pid, zk_error *err)
 }
 
 int
-zk_zone_root_helper_main(int argc, char *argv[])
+zk_zone_root_helper_args(int argc, char *argv[], zk_root_layers *l, pid_t *pid,
+    zk_error *err)
 {
-	zk_root_layers l;
-	zk_error err = { 0 };
 	if (argc != 7)
-		return 2;
-	snprintf(l.lower, sizeof(l.lower), "%s", argv[3]);
-	snprintf(l.upper, sizeof(l.upper), "%s", argv[4]);
-	snprintf(l.work, sizeof(l.work), "%s", argv[5]);
-	snprintf(l.target, sizeof(l.target), "%s", argv[6]);
-	if (mount_in_zone(&l, (pid_t)atoi(argv[2]), &err) == 0)
-		return 0;
-	fputs(err.msg, stdout);
-	return 1;
+		return zk_fail(err, EINVAL, "usage: %s <pid> <lower> <upper> "
+		    "<work> <target>", ZK_ZONE_ROOT_HELPER);
+	*pid = (pid_t)atoi(argv[2]);
+	snprintf(l->lower, sizeof(l->lower), "%s", argv[3]);
+	snprintf(l->upper, sizeof(l->upper), "%s", argv[4]);
+	snprintf(l->work, sizeof(l->work), "%s", argv[5]);
+	snprintf(l->target, sizeof(l->target), "%s", argv[6]);
+	return 0;
 }
 
 int
 zk_zone_root_mount(const zk_root_layers *l, pid_t pid, int *root,
     zk_error *err)
 {
-	int r = mount_in_zone(l, pid, err);
+	int r = zk_zone_root_mount_in(l, pid, err);
 	if (r == -ENOSYS)
 		r = mount_by_helper(l, pid, err);
 	if (r < 0)

@@ -27,11 +27,14 @@ int zk_zone_root_mount(const zk_root_layers *l, pid_t pid, int *root,
 
 /*
  * Where the process cannot make these calls itself (valgrind), the same
- * steps run in a fresh exec of the calling program with these arguments:
- * its main hands them to zk_zone_root_helper_main and exits with what it
- * returns.
+ * steps run in a fresh exec of the calling program (zoneadmd) with
+ * argv[1] ZK_ZONE_ROOT_HELPER: its main reads the rest with
+ * zk_zone_root_helper_args, runs zk_zone_root_mount_in, prints the error
+ * message alone on stdout and exits non-zero on failure.
  */
 #define ZK_ZONE_ROOT_HELPER "--zone-root-helper"
-int zk_zone_root_helper_main(int argc, char *argv[]);
+int zk_zone_root_helper_args(int argc, char *argv[], zk_root_layers *l,
+    pid_t *pid, zk_error *err);
+int zk_zone_root_mount_in(const zk_root_layers *l, pid_t pid, zk_error *err);
 
 #endif

@@ -760,6 +760,21 @@ run_loop(zoneadmd *z)
 	}
 }
 
+/* zone_root.h: the root's mounts, for a zoneadmd run under valgrind. */
+static int
+zone_root_helper(int argc, char *argv[])
+{
+	zk_root_layers l;
+	pid_t pid;
+	zk_error err = { 0 };
+	if (zk_zone_root_helper_args(argc, argv, &l, &pid, &err) < 0 ||
+	    zk_zone_root_mount_in(&l, pid, &err) < 0) {
+		fputs(err.msg, stdout);
+		return 1;
+	}
+	return 0;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -769,7 +784,7 @@ main(int argc, char *argv[])
 	int notify_fd = -1, opt;
 	bool adopting = false;
 	if (argc > 1 && strcmp(argv[1], ZK_ZONE_ROOT_HELPER) == 0)
-		return zk_zone_root_helper_main(argc, argv);
+		return zone_root_helper(argc, argv);
 	for (int i = 0; i < MAX_CLIENTS; i++)
 		z.clients[i].fd = -1;
 	while ((opt = getopt(argc, argv, "az:n:")) != -1) {
