@@ -258,22 +258,24 @@ def test_zones_get_disjoint_ranges(pool, image):
     assert ba + ca <= bb or bb + cb <= ba
 
 
+def ranges_held_by(prefix):
+    """Registry slots whose dataset path starts with prefix."""
+    registry = "/var/lib/zonekit/idmap"
+    out = []
+    for name in os.listdir(registry) if os.path.isdir(registry) else []:
+        if not name.startswith("."):
+            with open(os.path.join(registry, name)) as f:
+                if f.read().strip().startswith(prefix):
+                    out.append(name)
+    return out
+
+
 def test_range_is_released_at_delete(pool, image):
     uuid = pool.create(zone_payload(image))
-    registry = "/var/lib/zonekit/idmap"
     dataset = os.path.join(pool.root, uuid)
-
-    def held():
-        out = []
-        for name in os.listdir(registry):
-            if not name.startswith("."):
-                with open(os.path.join(registry, name)) as f:
-                    if f.read().strip() == dataset:
-                        out.append(name)
-        return out
-    assert len(held()) == 1
+    assert len(ranges_held_by(dataset)) == 1
     pool.vmadm("delete", uuid, check=True)
-    assert held() == []
+    assert ranges_held_by(dataset) == []
 
 
 def test_setuid_programs_still_work_inside(pool, zone, idprobe):
@@ -357,6 +359,7 @@ def test_host_without_idmapped_mounts_fails_clearly(pool, image):
     assert len(lines) == 1 and "idmapped mounts" in lines[0], p.stderr
     assert os.listdir(os.path.join(pool.root, "config")) == []
     assert sorted(os.listdir(pool.root)) == ["config", "images"]
+    assert ranges_held_by(pool.root) == []
     for d in pool.cgroup_dirs():
         assert not [x for x in os.listdir(d)
                     if os.path.isdir(os.path.join(d, x))], d
