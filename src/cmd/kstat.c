@@ -18,6 +18,7 @@
 #include "cleanup.h"
 #include "kstat_store.h"
 #include "kstat_view.h"
+#include "fsutil.h"
 #include "paths.h"
 
 #define EXIT_NOMATCH 1
@@ -181,16 +182,7 @@ static int
 write_out(void *arg, const char *text, size_t len)
 {
 	(void)arg;
-	while (len > 0) {
-		ssize_t w = write(STDOUT_FILENO, text, len);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -errno;
-		text += w;
-		len -= (size_t)w;
-	}
-	return 0;
+	return zk_write_all(STDOUT_FILENO, text, len);
 }
 
 /* Print one sample; *matched is set when any statistic matched. */

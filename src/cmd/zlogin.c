@@ -13,14 +13,18 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <termios.h>
+#include <linux/close_range.h>
 #include <unistd.h>
 
 #include "cleanup.h"
 #include "paths.h"
 #include "proc.h"
+#include "pipe_relay.h"
 #include "privileges.h"
+#include "pty.h"
 #include "relay.h"
 #include "uuid.h"
 #include "vm.h"
@@ -85,15 +89,48 @@ exit_code(int status)
 	return 1;
 }
 
-/* In the zone's pid namespace: drop to the zone's privileges and exec. */
+static int
+wait_exit_code(pid_t pid)
+{
+	int status;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return 1;
+	return exit_code(status);
+}
+
+/*
+ * The zone's process: in the zone's pid namespace from birth.  It joins
+ * the zone (zone_enter.h), takes its stdio (a pty of the zone's own
+ * devpts, or zlogin's pipes), closes every other fd and execs.  Errors
+ * before the exec go to zlogin's stderr; a failed exec says nothing, on
+ * an fd the zone now owns, and exits 127 as a shell does.
+ */
 static void __attribute__((noreturn))
-exec_in_zone(const zk_zone_entry *e, const char *command, bool login)
+zone_process(zk_zone_entry *e, const char *command, int sock,
+    const int stdio[3])
 {
 	zk_error err = { 0 };
 	if (zk_zone_entry_join(e, &err) < 0) {
 		fail(&err);
 		_exit(1);
 	}
+	setsid();
+	int fds[3] = { stdio[0], stdio[1], stdio[2] };
+	if (sock >= 0) {
+		int master, slave;
+		if (zk_pty_open(&master, &slave, &err) < 0 ||
+		    zk_send_fd(sock, 'M', master) < 0 ||
+		    ioctl(slave, TIOCSCTTY, 0) < 0) {
+			fail(&err);
+			_exit(1);
+		}
+		fds[0] = fds[1] = fds[2] = slave;
+	}
+	for (int i = 0; i < 3; i++)
+		if (dup2(fds[i], i) < 0)
+			_exit(1);
+	syscall(SYS_close_range, 3U, ~0U, 0U);
 	char storage[ENV_MAX][128];
 	char *envp[ENV_MAX];
 	zk_zone_login_env(getenv("TERM"), envp, storage, ENV_MAX);
@@ -105,64 +142,22 @@ exec_in_zone(const zk_zone_entry *e, const char *command, bool login)
 		char *argv[] = { "sh", "-c", (char *)command, NULL };
 		execve("/bin/sh", argv, envp);
 	} else {
-		char *argv[] = { login ? "-sh" : "sh", NULL };
+		char *argv[] = { sock >= 0 ? "-sh" : "sh", NULL };
 		execve("/bin/sh", argv, envp);
 	}
-	fprintf(stderr, "zlogin: cannot execute /bin/sh in the zone: %s\n",
-	    strerror(errno));
-	_exit(126);
-}
-
-static int
-wait_exit_code(pid_t pid)
-{
-	int status;
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return 1;
-	return exit_code(status);
-}
-
-/* A login on a pty of the zone's own devpts; the master goes to zlogin. */
-static pid_t
-spawn_pty_shell(zk_zone_entry *e, int sock)
-{
-	int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
-	char slave[64];
-	if (master < 0 || unlockpt(master) < 0 ||
-	    ptsname_r(master, slave, sizeof(slave)) != 0 ||
-	    zk_send_fd(sock, 'M', master) < 0) {
-		fprintf(stderr, "zlogin: cannot allocate a pty in the zone: %s\n",
-		    strerror(errno));
-		return -1;
-	}
-	pid_t pid = zk_zone_entry_fork(e);
-	if (pid == 0) {
-		setsid();
-		int s = open(slave, O_RDWR);
-		if (s < 0 || ioctl(s, TIOCSCTTY, 0) < 0)
-			_exit(126);
-		dup2(s, 0);
-		dup2(s, 1);
-		dup2(s, 2);
-		if (s > 2)
-			close(s);
-		exec_in_zone(e, NULL, true);
-	}
-	close(master);
-	return pid;
+	_exit(127);
 }
 
 /*
  * The helper enters the zone's namespaces and forks the zone process,
- * which alone joins the zone's cgroups: zlogin never leaves the host (it
- * only relays and reports the exit status) and nothing of it is charged to
- * the zone.  The zone process gets its own session, so it has no
- * controlling terminal on a host tty.
+ * which alone joins the zone's cgroups and user namespace: zlogin never
+ * leaves the host (it only relays and reports the exit status) and
+ * nothing of it is charged to the zone.  The zone process gets its own
+ * session, so it has no controlling terminal on a host tty.
  */
 static void __attribute__((noreturn))
 helper_main(const zk_paths *p, const char *uuid, const char *command,
-    int sock)
+    int sock, const int stdio[3])
 {
 	zk_error err = { 0 };
 	zk_zone_entry entry;
@@ -170,18 +165,18 @@ helper_main(const zk_paths *p, const char *uuid, const char *command,
 		fail(&err);
 		_exit(1);
 	}
-	pid_t pid;
-	if (sock >= 0) {
-		pid = spawn_pty_shell(&entry, sock);
-	} else {
-		pid = zk_zone_entry_fork(&entry);
-		if (pid == 0) {
-			setsid();
-			exec_in_zone(&entry, command, false);
-		}
-	}
-	if (pid < 0)
+	pid_t pid = zk_zone_entry_fork(&entry);
+	if (pid == 0)
+		zone_process(&entry, command, sock, stdio);
+	if (pid < 0) {
+		perror("zlogin: fork");
 		_exit(1);
+	}
+	for (int i = 0; i < 3; i++)
+		if (stdio[i] >= 0)
+			close(stdio[i]);
+	if (sock >= 0)
+		close(sock);
 	_exit(wait_exit_code(pid));
 }
 
@@ -211,6 +206,33 @@ relay_pty(int sock, pid_t helper)
 }
 
 static int
+pipes(int fds[3][2])
+{
+	for (int i = 0; i < 3; i++)
+		if (pipe2(fds[i], O_CLOEXEC) < 0)
+			return -1;
+	return 0;
+}
+
+/* Non-interactive: the zone's stdio are pipes zlogin relays. */
+static int
+relay_pipes(int fds[3][2], pid_t helper)
+{
+	zk_error err = { 0 };
+	_cleanup_close_ int done = zk_pidfd_open(helper);
+	zk_pipe_relay r = {
+		.in_src = STDIN_FILENO, .in_dst = fds[0][1],
+		.out_src = fds[1][0], .out_dst = STDOUT_FILENO,
+		.err_src = fds[2][0], .err_dst = STDERR_FILENO,
+		.done_fd = done,
+	};
+	signal(SIGPIPE, SIG_IGN);
+	int rc = zk_pipe_relay_run(&r, &err);
+	int code = wait_exit_code(helper);
+	return rc < 0 ? fail(&err) : code;
+}
+
+static int
 login(const zk_paths *p, const char *uuid, const char *command,
     bool interactive)
 {
@@ -219,23 +241,31 @@ login(const zk_paths *p, const char *uuid, const char *command,
 	if (zk_zone_init_pid(p, uuid, &init, &err) < 0)
 		return fail(&err);
 	int sv[2] = { -1, -1 };
-	if (interactive && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0,
-	    sv) < 0) {
-		perror("zlogin: socketpair");
+	int fds[3][2] = { { -1, -1 }, { -1, -1 }, { -1, -1 } };
+	if (interactive ? socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0,
+	    sv) < 0 : pipes(fds) < 0) {
+		perror("zlogin: cannot set up the zone's stdio");
 		return 1;
 	}
+	const int zone_stdio[3] = { fds[0][0], fds[1][1], fds[2][1] };
 	pid_t helper = fork();
 	if (helper < 0) {
 		perror("zlogin: fork");
 		return 1;
 	}
 	if (helper == 0) {
-		if (sv[0] >= 0)
-			close(sv[0]);
-		helper_main(p, uuid, command, sv[1]);
+		/* zlogin's ends of the zone's stdio stay with zlogin */
+		const int ours[] = { sv[0], fds[0][1], fds[1][0], fds[2][0] };
+		for (size_t i = 0; i < ZK_ARRAY_SIZE(ours); i++)
+			if (ours[i] >= 0)
+				close(ours[i]);
+		helper_main(p, uuid, command, sv[1], zone_stdio);
 	}
+	for (int i = 0; i < 3; i++)
+		if (zone_stdio[i] >= 0)
+			close(zone_stdio[i]);
 	if (!interactive)
-		return wait_exit_code(helper);
+		return relay_pipes(fds, helper);
 	close(sv[1]);
 	int code = relay_pty(sv[0], helper);
 	close(sv[0]);

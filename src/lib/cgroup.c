@@ -13,12 +13,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cgroup_backend.h"
 #include "cleanup.h"
+#include "device_policy.h"
 #include "fsutil.h"
 
 #define KILL_POLL_MS	5
@@ -538,6 +541,25 @@ zk_cg_read_procs(const char *dir, pid_t **pids, size_t *n, zk_error *err)
 	return 0;
 }
 
+int
+zk_cg_attach_device_prog(zk_cgroup *cg, const char *dir, zk_error *err)
+{
+	struct statfs sfs;
+	_cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || fstatfs(fd, &sfs) < 0)
+		return zk_fail_errno(err, errno, "cannot open cgroup %s", dir);
+	if (sfs.f_type != CGROUP2_SUPER_MAGIC) {
+		cg->devprog = ZK_CG_DEVPROG_SKIPPED;
+		snprintf(cg->devprog_why, sizeof(cg->devprog_why), "%s is not "
+		    "on a cgroup2 file system", dir);
+		return 0;
+	}
+	int r = zk_device_prog_attach(fd, dir, err);
+	if (r == 0)
+		cg->devprog = ZK_CG_DEVPROG_ATTACHED;
+	return r;
+}
+
 /* ---- detection and handles ---- */
 
 static bool
@@ -662,11 +684,21 @@ zk_cgroup_get_mode(const zk_cgroup *cg)
 	return cg->mode;
 }
 
+zk_cgroup_devprog
+zk_cgroup_device_program(const zk_cgroup *cg, const char **why)
+{
+	if (why != NULL)
+		*why = cg->devprog_why;
+	return cg->devprog;
+}
+
 /* ---- dispatch ---- */
 
 int
 zk_cgroup_create(zk_cgroup *cg, zk_error *err)
 {
+	cg->devprog = ZK_CG_DEVPROG_NONE;
+	cg->devprog_why[0] = '\0';
 	return cg->ops->create(cg, err);
 }
 

@@ -55,6 +55,25 @@ zk_cgroup_mode zk_cgroup_get_mode(const zk_cgroup *cg);
  */
 int zk_cgroup_create(zk_cgroup *cg, zk_error *err);
 
+/*
+ * Devices.  zk_cgroup_create confines the zone to the device allowlist
+ * (device_policy.h) twice over: in the v1 devices hierarchy (deny all,
+ * allow the list) and with a BPF_CGROUP_DEVICE program on the zone's
+ * cgroup2 directory (the zone's cgroup on v2, unified/<parent>/<name> on
+ * a hybrid host), attached before any process can enter it.  Failing to
+ * attach fails the create, as does a v1 host with neither a devices
+ * hierarchy nor a cgroup2 directory.  What create did about the program:
+ */
+typedef enum zk_cgroup_devprog {
+	ZK_CG_DEVPROG_NONE,	/* no create yet, or v1 without unified/ */
+	ZK_CG_DEVPROG_ATTACHED,
+	ZK_CG_DEVPROG_SKIPPED,	/* the directory is not on a cgroup2 file
+				 * system: a fake tree (tests) */
+} zk_cgroup_devprog;
+/* why (may be NULL): the directory and the reason, "" if not skipped. */
+zk_cgroup_devprog zk_cgroup_device_program(const zk_cgroup *cg,
+    const char **why);
+
 /* Move a process into the cgroup in every hierarchy. */
 int zk_cgroup_attach(zk_cgroup *cg, pid_t pid, zk_error *err);
 

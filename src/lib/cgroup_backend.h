@@ -58,6 +58,8 @@ struct zk_cgroup {
 	size_t nhier;
 	char unified[PATH_MAX];	/* hybrid host's cgroup2 mount, "" if unused */
 	zk_cg_kept kept[ZK_CG_KEEP_MAX];
+	zk_cgroup_devprog devprog;	/* what create did (cgroup.h) */
+	char devprog_why[PATH_MAX + 64];
 };
 
 struct zk_cgroup_ops {
@@ -188,6 +190,14 @@ void zk_cg_rmdir_created(const char *base, const char *rel, int created);
  * is fine.  Only directories are removed: knob files belong to the kernel.
  */
 int zk_cg_rmdir_tree(const char *dir, zk_error *err);
+
+/*
+ * Attach the device program (device_policy.h) to the cgroup2 directory
+ * dir, recording the outcome in cg->devprog.  A directory on any other
+ * file system (a fake tree) is skipped, with the reason in
+ * cg->devprog_why: there is no kernel to enforce anything there.
+ */
+int zk_cg_attach_device_prog(zk_cgroup *cg, const char *dir, zk_error *err);
 
 /* Every pid in cgroup.procs of dir and of its child cgroups. */
 int zk_cg_read_procs(const char *dir, pid_t **pids, size_t *n,

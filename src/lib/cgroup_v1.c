@@ -2,8 +2,10 @@
  * cgroup v1 backend: one hierarchy per controller (or per co-mounted group
  * of controllers), the zone is <hierarchy>/<parent>/<name> in each.  On a
  * hybrid host the zone also gets a cgroup in the cgroup2 mount at
- * <root>/unified, holding no controllers: it only gives the zone a cgroup2
- * id, which BPF programs use to key per-zone statistics.
+ * <root>/unified, holding no controllers: it gives the zone a cgroup2 id,
+ * which BPF programs use to key per-zone statistics, and carries the
+ * zone's device program (device_policy.h), which the kernel runs before
+ * the v1 devices controller's own check.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,25 +18,12 @@
 
 #include "cgroup_backend.h"
 #include "cleanup.h"
+#include "device_policy.h"
 
 /* Past this a v1 limit is the kernel's "unlimited" (PAGE_COUNTER_MAX). */
 #define V1_UNLIMITED_FLOOR	(UINT64_C(1) << 62)
 #define V1_SHARES_MIN		2
 #define V1_SHARES_MAX		262144
-
-/* What a zone may open: the usual pseudo devices, its ttys, and ptys from
- * the host's devpts (major 136), where its console lives too. */
-static const char *const device_allow[] = {
-	"c 1:3 rwm",	/* null */
-	"c 1:5 rwm",	/* zero */
-	"c 1:7 rwm",	/* full */
-	"c 1:8 rwm",	/* random */
-	"c 1:9 rwm",	/* urandom */
-	"c 5:0 rwm",	/* tty */
-	"c 5:1 rwm",	/* console */
-	"c 5:2 rwm",	/* ptmx */
-	"c 136:* rwm",	/* pts */
-};
 
 static const zk_cg_hier *
 find_hier(const zk_cgroup *cg, const char *controller)
@@ -136,52 +125,77 @@ v1_dir(const zk_cgroup *cg, const char *controller, char *buf)
 	return buf;
 }
 
-/* Deny everything, then allow the list: an allow-list survives kernels
- * adding devices. */
+/* Deny everything, then allow the list (device_policy.h): an allowlist
+ * survives kernels adding devices. */
 static int
 setup_devices(zk_cgroup *cg, zk_error *err)
 {
 	const zk_cg_hier *h = find_hier(cg, "devices");
-	char dir[PATH_MAX];
+	char dir[PATH_MAX], line[ZK_DEV_RULE_MAX];
 	if (h == NULL || !zk_cg_has(cg, zk_cg_join(dir, h->base, cg->rel),
 	    "devices.deny"))
 		return 0;
+	size_t n;
+	const zk_device_rule *rules = zk_device_policy(&n);
 	int r = zk_cg_write(dir, "devices.deny", "a", err);
-	for (size_t i = 0; r == 0 && i < ZK_ARRAY_SIZE(device_allow); i++)
-		r = zk_cg_write(dir, "devices.allow", device_allow[i], err);
+	for (size_t i = 0; r == 0 && i < n; i++)
+		r = zk_cg_write(dir, "devices.allow",
+		    zk_device_rule_v1(&rules[i], line), err);
 	return r;
 }
 
-/* Best effort: the zone runs fine without a cgroup2 id, only per-zone BPF
- * statistics miss it.  zk_cg_mkdir_p leaves nothing behind on failure. */
-static void
-create_unified(zk_cgroup *cg)
+/*
+ * The cgroup2 directory is best effort: without it the zone only lacks a
+ * cgroup2 id, and zk_cg_mkdir_p leaves nothing behind on failure.  Once
+ * it exists zone processes enter it, so it must carry the device program.
+ */
+static int
+create_unified(zk_cgroup *cg, int *created, zk_error *err)
 {
 	zk_error ignored = { 0 };
-	int created;
-	if (cg->unified[0] != '\0' &&
-	    zk_cg_mkdir_p(cg->unified, cg->rel, &created, &ignored) < 0)
+	char dir[PATH_MAX];
+	if (cg->unified[0] == '\0')
+		return 0;
+	if (zk_cg_mkdir_p(cg->unified, cg->rel, created, &ignored) < 0) {
 		cg->unified[0] = '\0';
+		return 0;
+	}
+	return zk_cg_attach_device_prog(cg, zk_cg_join(dir, cg->unified,
+	    cg->rel), err);
+}
+
+/* The list is enforced by the devices hierarchy, the program, or both. */
+static int
+check_devices_confined(const zk_cgroup *cg, zk_error *err)
+{
+	if (find_hier(cg, "devices") != NULL ||
+	    cg->devprog != ZK_CG_DEVPROG_NONE)
+		return 0;
+	return zk_fail(err, ENOTSUP, "cannot confine the devices of cgroup %s: "
+	    "no v1 devices hierarchy and no cgroup2 mount under %s", cg->rel,
+	    cg->root);
 }
 
 static int
 v1_create(zk_cgroup *cg, zk_error *err)
 {
-	int created[ZK_CG_V1_MAX] = { 0 };
+	int created[ZK_CG_V1_MAX] = { 0 }, uni_created = 0;
 	int r = 0;
 	for (size_t i = 0; r == 0 && i < cg->nhier; i++)
 		if (cg->hier[i].primary)
 			r = zk_cg_mkdir_p(cg->hier[i].base, cg->rel,
 			    &created[i], err);
-	if (r == 0)
-		r = setup_devices(cg, err);
+	if (r == 0 && (r = setup_devices(cg, err)) == 0 &&
+	    (r = create_unified(cg, &uni_created, err)) == 0)
+		r = check_devices_confined(cg, err);
 	if (r < 0) {
 		for (size_t i = 0; i < cg->nhier; i++)
 			zk_cg_rmdir_created(cg->hier[i].base, cg->rel,
 			    created[i]);
+		if (cg->unified[0] != '\0')
+			zk_cg_rmdir_created(cg->unified, cg->rel, uni_created);
 		return r;
 	}
-	create_unified(cg);
 	return 0;
 }
 
@@ -200,7 +214,8 @@ v1_open_procs(zk_cgroup *cg, zk_cgroup_procs *procs, zk_error *err)
 		if (r < 0)
 			return r;
 	}
-	/* The hybrid cgroup2 mount only gives the zone an identity. */
+	/* The hybrid cgroup2 mount gives the zone an identity and a second
+	 * device check; the devices hierarchy already does the first. */
 	if (cg->unified[0] != '\0')
 		return zk_cg_add_procs(procs, zk_cg_join(dir, cg->unified,
 		    cg->rel), "cgroup.procs", ZK_CG_ADD_OPTIONAL |

@@ -80,14 +80,18 @@ enable_ancestors(const zk_cgroup *cg, zk_error *err)
 	return r;
 }
 
+/* The device program goes on before create returns, so before any zone
+ * process can be put inside. */
 static int
 v2_create(zk_cgroup *cg, zk_error *err)
 {
+	char dir[PATH_MAX];
 	int created;
 	int r = zk_cg_mkdir_p(cg->root, cg->rel, &created, err);
 	if (r < 0)
 		return r;
-	if ((r = enable_ancestors(cg, err)) < 0) {
+	if ((r = enable_ancestors(cg, err)) < 0 ||
+	    (r = zk_cg_attach_device_prog(cg, zone_dir(cg, dir), err)) < 0) {
 		zk_cg_rmdir_created(cg->root, cg->rel, created);
 		return r;
 	}

@@ -5,16 +5,18 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
+#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "cleanup.h"
 
-static int
-write_all(int fd, const char *data, size_t len)
+int
+zk_write_all(int fd, const char *data, size_t len)
 {
 	while (len > 0) {
 		ssize_t n = write(fd, data, len);
@@ -65,7 +67,7 @@ write_replace(const char *path, const char *data, size_t len, mode_t mode,
 	    O_CLOEXEC | O_NOFOLLOW, mode);
 	if (fd < 0)
 		return zk_fail_errno(err, errno, "cannot create %s", tmp);
-	int r = write_all(fd, data, len);
+	int r = zk_write_all(fd, data, len);
 	if (r == 0 && durable && fsync(fd) < 0)
 		r = -errno;
 	if (r == 0 && rename(tmp, path) < 0)
@@ -100,7 +102,7 @@ zk_write_file(const char *path, const char *data, zk_error *err)
 	_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC | O_TRUNC);
 	if (fd < 0)
 		return zk_fail_errno(err, errno, "cannot open %s", path);
-	int r = write_all(fd, data, strlen(data));
+	int r = zk_write_all(fd, data, strlen(data));
 	if (r < 0)
 		return zk_fail_errno(err, -r, "cannot write \"%s\" to %s", data,
 		    path);
@@ -216,4 +218,23 @@ zk_path_exists(const char *path)
 {
 	struct stat st;
 	return lstat(path, &st) == 0;
+}
+
+int
+zk_openat2(int dirfd, const char *path, int flags, mode_t mode,
+    unsigned long long resolve)
+{
+	struct open_how how = {
+		.flags = (unsigned long long)flags,
+		.mode = (flags & (O_CREAT | O_TMPFILE)) ? mode : 0,
+		.resolve = resolve,
+	};
+	return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+}
+
+int
+zk_open_in_root(int dirfd, const char *path, int flags, mode_t mode)
+{
+	return zk_openat2(dirfd, path, flags | O_CLOEXEC | O_NOFOLLOW, mode,
+	    RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
 }

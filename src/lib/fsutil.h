@@ -19,6 +19,8 @@ int zk_write_file_replace(const char *path, const char *data, size_t len,
     mode_t mode, zk_error *err);
 /* fsync a directory, so the entries just renamed or created in it last. */
 int zk_fsync_dir(const char *dir, zk_error *err);
+/* write(2) until all of data is written (EINTR retried); -errno. */
+int zk_write_all(int fd, const char *data, size_t len);
 /* Write (truncating) a small file such as a cgroup knob; no atomicity. */
 int zk_write_file(const char *path, const char *data, zk_error *err);
 /* Read a whole file into a NUL-terminated malloc'd buffer. */
@@ -32,5 +34,16 @@ int zk_mkdir_p(const char *path, mode_t mode, zk_error *err);
  */
 int zk_rm_rf(const char *path, zk_error *err);
 bool zk_path_exists(const char *path);
+
+/* openat2(2); resolve is RESOLVE_* (linux/openat2.h).  -1 with errno. */
+int zk_openat2(int dirfd, const char *path, int flags, mode_t mode,
+    unsigned long long resolve);
+
+/*
+ * Open a path a tenant controls (inside a zone's root, as seen by the
+ * caller's root or by dirfd): no symlink or magic link is followed and
+ * nothing resolves outside.  -1 with errno.
+ */
+int zk_open_in_root(int dirfd, const char *path, int flags, mode_t mode);
 
 #endif

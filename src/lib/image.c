@@ -89,11 +89,11 @@ iso8601_ok(const char *s)
 }
 
 static bool
-hex40(const char *s)
+hex_digits(const char *s, size_t n)
 {
-	if (strlen(s) != 40)
+	if (strlen(s) != n)
 		return false;
-	for (int i = 0; i < 40; i++)
+	for (size_t i = 0; i < n; i++)
 		if (!isxdigit((unsigned char)s[i]))
 			return false;
 	return true;
@@ -176,8 +176,13 @@ check_files(const json_t *m, zk_error *err)
 	if (!json_is_object(f))
 		return bad_field(err, "files[0]", "must be an object");
 	const json_t *sha1 = json_object_get(f, "sha1");
-	if (!json_is_string(sha1) || !hex40(json_string_value(sha1)))
+	if (!json_is_string(sha1) || !hex_digits(json_string_value(sha1), 40))
 		return bad_field(err, "files[0].sha1", "must be 40 hex digits");
+	/* Not IMGAPI's: zonekit records it, and checks it when present. */
+	const json_t *sha256 = json_object_get(f, "sha256");
+	if (sha256 != NULL && !(json_is_string(sha256) &&
+	    hex_digits(json_string_value(sha256), 64)))
+		return bad_field(err, "files[0].sha256", "must be 64 hex digits");
 	if (!is_count(json_object_get(f, "size")))
 		return bad_field(err, "files[0].size",
 		    "must be a non-negative integer");

@@ -10,6 +10,9 @@
  * Directory modes and mtimes are applied only after every entry is in
  * place: a read-only directory must still receive its contents, and adding
  * entries would change its mtime again.
+ *
+ * Limits are checked before each thing is made, as the archive streams:
+ * a gzip bomb stops at the limit, having written no more than it.
  */
 #include "image_install.h"
 
@@ -17,6 +20,7 @@
 #include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <linux/openat2.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -31,6 +35,8 @@
 
 #define RESOLVE_SAFE \
 	(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS)
+
+#define READ_CHUNK (64 * 1024)
 
 static inline void
 zk_archive_freep(struct archive **a)
@@ -52,10 +58,20 @@ typedef struct dir_fixup {
 	struct timespec mtime;
 } dir_fixup;
 
+/* The archive file, read through here so every byte is digested. */
+typedef struct source {
+	int fd;
+	off_t off;
+	unsigned char *buf;
+	zk_digest *digest;
+} source;
+
 typedef struct unpack {
 	struct archive *a;
 	const char *archive_path;
 	int dest;
+	const zk_unpack_limits *limits;
+	uint64_t data, apparent, files, fixup_bytes;	/* running totals */
 	bool as_root;		/* only root must (and can) restore ownership */
 	char cached_parent[PATH_MAX];	/* entries arrive directory by directory */
 	int cached_fd;
@@ -82,6 +98,28 @@ entry_errno(unpack *u, const char *entry, int code, const char *what)
 {
 	return zk_fail_errno(u->err, code, "archive entry \"%s\": %s", entry,
 	    what);
+}
+
+/* ---- limits -------------------------------------------------------- */
+
+/* Adds n to *total unless that would pass the limit. */
+static int
+charge(unpack *u, const char *entry, uint64_t *total, uint64_t n,
+    const zk_unpack_limit *l, const char *quantity, const char *unit)
+{
+	if (n > l->max || *total > l->max - n)
+		return zk_fail(u->err, EFBIG, "archive entry \"%s\": %s passes "
+		    "the limit of %" PRIu64 "%s (%s)", entry, quantity, l->max,
+		    unit, l->what);
+	*total += n;
+	return 0;
+}
+
+static int
+count_object(unpack *u, const char *entry)
+{
+	return charge(u, entry, &u->files, 1, &u->limits->files, "file count",
+	    "");
 }
 
 /* ---- paths --------------------------------------------------------- */
@@ -174,48 +212,6 @@ openat2_beneath(int dirfd, const char *path, int flags)
 	return fd < 0 ? -errno : fd;
 }
 
-/*
- * Create the missing parents of an entry whose directories the archive
- * never listed (or lists later); returns an O_PATH fd of the last one.
- * Each step is one name relative to the directory before it, so nothing
- * is resolved twice.  New directories get a conventional 0755 unless
- * their own entry follows.
- */
-static int add_fixup(unpack *u, const dir_fixup *f);
-
-static int
-make_parents(unpack *u, const char *parent, size_t seq)
-{
-	char prefix[PATH_MAX];
-	snprintf(prefix, sizeof(prefix), "%s", parent);
-	_cleanup_close_ int cur = -1;
-	for (char *name = prefix, *p = prefix; ; p++) {
-		if (*p != '/' && *p != '\0')
-			continue;
-		char saved = *p;
-		*p = '\0';
-		int at = cur >= 0 ? cur : u->dest;
-		int fd = openat2_beneath(at, name, O_PATH | O_DIRECTORY);
-		if (fd == -ENOENT) {
-			if (mkdirat(at, name, 0700) < 0)
-				return -errno;
-			dir_fixup f = { .path = prefix, .seq = seq, .mode = 0755 };
-			if (add_fixup(u, &f) < 0)
-				return -ENOMEM;
-			fd = openat2_beneath(at, name, O_PATH | O_DIRECTORY);
-		}
-		if (fd < 0)
-			return fd;
-		if (cur >= 0)
-			close(cur);
-		cur = fd;
-		if (saved == '\0')
-			return TAKE_FD(cur);
-		*p = saved;
-		name = p + 1;
-	}
-}
-
 static int
 resolve_error(unpack *u, const char *entry, const char *what, int code)
 {
@@ -235,11 +231,63 @@ resolve_error(unpack *u, const char *entry, const char *what, int code)
 	}
 }
 
+/*
+ * Create the missing parents of an entry whose directories the archive
+ * never listed (or lists later); returns an O_PATH fd of the last one.
+ * Each step is one name relative to the directory before it, so nothing
+ * is resolved twice.  New directories get a conventional 0755 unless
+ * their own entry follows, and count as files: one entry with a deep path
+ * makes many.  Errors are described here.
+ */
+static int add_fixup(unpack *u, const dir_fixup *f);
+
+static int
+make_parents(unpack *u, const char *entry, const char *parent, size_t seq)
+{
+	char prefix[PATH_MAX];
+	snprintf(prefix, sizeof(prefix), "%s", parent);
+	_cleanup_close_ int cur = -1;
+	for (char *name = prefix, *p = prefix; ; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		char saved = *p;
+		*p = '\0';
+		int at = cur >= 0 ? cur : u->dest;
+		int fd = openat2_beneath(at, name, O_PATH | O_DIRECTORY);
+		if (fd == -ENOENT) {
+			int r = count_object(u, entry);
+			if (r < 0)
+				return r;
+			if (mkdirat(at, name, 0700) < 0)
+				return entry_errno(u, entry, errno,
+				    "cannot create its directory");
+			dir_fixup f = { .path = prefix, .seq = seq, .mode = 0755 };
+			if ((r = add_fixup(u, &f)) < 0)
+				return r;
+			fd = openat2_beneath(at, name, O_PATH | O_DIRECTORY);
+		}
+		if (fd < 0)
+			return resolve_error(u, entry, "path ", -fd);
+		if (cur >= 0)
+			close(cur);
+		cur = fd;
+		if (saved == '\0')
+			return TAKE_FD(cur);
+		*p = saved;
+		name = p + 1;
+	}
+}
+
 /* ---- directory fixups ----------------------------------------------- */
 
 static int
 add_fixup(unpack *u, const dir_fixup *f)
 {
+	int r = charge(u, f->path[0] ? f->path : ".", &u->fixup_bytes,
+	    sizeof(*f) + strlen(f->path) + 1, &u->limits->memory,
+	    "directory metadata", " bytes");
+	if (r < 0)
+		return r;
 	if (u->ndirs == u->capdirs) {
 		size_t cap = u->capdirs ? u->capdirs * 2 : 64;
 		dir_fixup *d = realloc(u->dirs, cap * sizeof(*d));
@@ -318,9 +366,11 @@ parent_fd(unpack *u, const char *entry, const char *parent, size_t seq)
 	const char *p = parent[0] ? parent : ".";
 	int fd = openat2_beneath(u->dest, p, O_PATH | O_DIRECTORY);
 	if (fd == -ENOENT)
-		fd = make_parents(u, parent, seq);
+		fd = make_parents(u, entry, parent, seq);
+	else if (fd < 0)
+		fd = resolve_error(u, entry, "path ", -fd);
 	if (fd < 0)
-		return resolve_error(u, entry, "path ", -fd);
+		return fd;
 	snprintf(u->cached_parent, sizeof(u->cached_parent), "%s", parent);
 	u->cached_fd = fd;
 	return fd;
@@ -388,11 +438,13 @@ write_at(int fd, const char *buf, size_t len, off_t off)
 }
 
 /*
- * Blocks carry their offsets, so the holes of sparse files stay holes;
- * the final truncate restores a trailing hole.
+ * Blocks carry their offsets, so the holes of sparse files stay holes and
+ * cost nothing against the data limit; the final truncate restores a
+ * trailing hole.  A block is charged before it is written, so a gzip bomb
+ * stops at the limit.
  */
 static int
-copy_data(unpack *u, int fd, struct archive_entry *e, const char *entry)
+copy_data(unpack *u, int fd, uint64_t size, const char *entry)
 {
 	for (;;) {
 		const void *buf;
@@ -404,11 +456,17 @@ copy_data(unpack *u, int fd, struct archive_entry *e, const char *entry)
 		if (r < ARCHIVE_WARN)
 			return zk_fail(u->err, EIO, "archive entry \"%s\": %s",
 			    entry, archive_error_string(u->a));
+		/* A sparse map may not place data past the size it declared. */
+		if (off < 0 || (uint64_t)off > size || len > size - (uint64_t)off)
+			return refuse(u, entry, "data at offset %lld lies beyond "
+			    "its size %" PRIu64, (long long)off, size);
+		if ((r = charge(u, entry, &u->data, len, &u->limits->data,
+		    "data written", " bytes")) < 0)
+			return r;
 		if ((r = write_at(fd, buf, len, (off_t)off)) < 0)
 			return entry_errno(u, entry, -r, "cannot write");
 	}
-	if (archive_entry_size_is_set(e) &&
-	    ftruncate(fd, (off_t)archive_entry_size(e)) < 0)
+	if (ftruncate(fd, (off_t)size) < 0)
 		return entry_errno(u, entry, errno, "cannot set size");
 	return 0;
 }
@@ -418,6 +476,14 @@ extract_file(unpack *u, struct archive_entry *e, const char *entry, int dfd,
     const char *name)
 {
 	const int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+	la_int64_t declared = archive_entry_size_is_set(e) ?
+	    archive_entry_size(e) : 0;
+	uint64_t size = declared > 0 ? (uint64_t)declared : 0;
+	/* Holes included: a file of 1 PiB "size" is refused before it exists. */
+	int r = charge(u, entry, &u->apparent, size, &u->limits->apparent,
+	    "unpacked size", " bytes");
+	if (r < 0)
+		return r;
 	_cleanup_close_ int fd = openat(dfd, name, flags, 0600);
 	if (fd < 0 && errno == EEXIST) {
 		make_room(dfd, name);
@@ -425,8 +491,7 @@ extract_file(unpack *u, struct archive_entry *e, const char *entry, int dfd,
 	}
 	if (fd < 0)
 		return entry_errno(u, entry, errno, "cannot create");
-	int r = copy_data(u, fd, e, entry);
-	if (r < 0)
+	if ((r = copy_data(u, fd, size, entry)) < 0)
 		return r;
 	return set_meta_fd(u, fd, e, entry);
 }
@@ -586,6 +651,9 @@ unpack_entry(unpack *u, struct archive_entry *e, size_t seq)
 		return refuse(u, raw, "%s", why);
 	if (path[0] == '\0' && (hardlink || type != AE_IFDIR))
 		return refuse(u, raw, "only a directory may name the image root");
+	int r = count_object(u, raw);
+	if (r < 0)
+		return r;
 
 	char split_buf[PATH_MAX];
 	memcpy(split_buf, path, sizeof(path));
@@ -625,13 +693,61 @@ unpack_all(unpack *u)
 	}
 }
 
+/* ---- reading the file --------------------------------------------------- */
+
+static ssize_t
+source_read(source *s)
+{
+	for (;;) {
+		ssize_t n = pread(s->fd, s->buf, READ_CHUNK, s->off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n > 0 && zk_digest_update(s->digest, s->buf, (size_t)n) < 0)
+			return -EIO;
+		s->off += n;
+		return n;
+	}
+}
+
+static la_ssize_t
+read_cb(struct archive *a, void *data, const void **buf)
+{
+	source *s = data;
+	ssize_t n = source_read(s);
+	if (n < 0) {
+		archive_set_error(a, (int)-n, "%s", strerror((int)-n));
+		return -1;
+	}
+	*buf = s->buf;
+	return n;
+}
+
+/*
+ * The tar ends before the file may (padding, or bytes appended to it):
+ * digest those too, so *seen covers exactly what was verified.
+ */
+static int
+drain(source *s, const char *name, zk_file_digest *seen, zk_error *err)
+{
+	ssize_t n;
+	while ((n = source_read(s)) > 0)
+		;
+	if (n < 0)
+		return zk_fail_errno(err, (int)-n, "cannot read %s", name);
+	if (zk_digest_end(s->digest, seen) < 0)
+		return zk_fail(err, EIO, "%s: cannot finish digests", name);
+	return 0;
+}
+
 /*
  * Only the compressions a manifest can name.  archive_read_support_filter_all
  * would also let a crafted file make libarchive exec external decompressors
  * (lrzip, grzip, lzop), which an unpacker running as root should not do.
  */
 static int
-open_archive(struct archive *a, const char *path, zk_error *err)
+open_archive(struct archive *a, source *s, const char *name, zk_error *err)
 {
 	if (archive_read_support_filter_gzip(a) != ARCHIVE_OK ||
 	    archive_read_support_filter_bzip2(a) != ARCHIVE_OK ||
@@ -640,30 +756,44 @@ open_archive(struct archive *a, const char *path, zk_error *err)
 	    archive_read_support_format_tar(a) != ARCHIVE_OK)
 		return zk_fail(err, EIO, "cannot set up libarchive: %s",
 		    archive_error_string(a));
-	if (archive_read_open_filename(a, path, 64 * 1024) != ARCHIVE_OK)
-		return zk_fail(err, EINVAL, "cannot read %s: %s", path,
+	if (archive_read_open(a, s, NULL, read_cb, NULL) != ARCHIVE_OK)
+		return zk_fail(err, EINVAL, "cannot read %s: %s", name,
 		    archive_error_string(a));
 	return 0;
 }
 
-int
-zk_unpack_archive(const char *archive_path, int dest_dirfd, zk_error *err)
+static void
+unpack_free(unpack *u)
 {
+	if (u->cached_fd >= 0)
+		close(u->cached_fd);
+	for (size_t i = 0; i < u->ndirs; i++)
+		free(u->dirs[i].path);
+	free(u->dirs);
+}
+
+int
+zk_unpack_archive(int archive_fd, const char *name, int dest_dirfd,
+    const zk_unpack_limits *limits, zk_file_digest *seen, zk_error *err)
+{
+	_cleanup_digest_ zk_digest *digest = zk_digest_new(false);
+	_cleanup_free_ unsigned char *buf = malloc(READ_CHUNK);
+	/* Declared last so it is freed first, before the buffer it reads. */
 	_cleanup_archive_ struct archive *a = archive_read_new();
-	if (a == NULL)
+	if (a == NULL || digest == NULL || buf == NULL)
 		return zk_fail(err, ENOMEM, "out of memory");
-	int r = open_archive(a, archive_path, err);
+	source s = { .fd = archive_fd, .buf = buf, .digest = digest };
+	int r = open_archive(a, &s, name, err);
 	if (r < 0)
 		return r;
 	unpack u = {
-		.a = a, .archive_path = archive_path, .dest = dest_dirfd,
-		.as_root = geteuid() == 0, .cached_fd = -1, .err = err,
+		.a = a, .archive_path = name, .dest = dest_dirfd,
+		.limits = limits, .as_root = geteuid() == 0, .cached_fd = -1,
+		.err = err,
 	};
 	r = unpack_all(&u);
-	if (u.cached_fd >= 0)
-		close(u.cached_fd);
-	for (size_t i = 0; i < u.ndirs; i++)
-		free(u.dirs[i].path);
-	free(u.dirs);
-	return r;
+	unpack_free(&u);
+	if (r < 0 || seen == NULL)
+		return r;
+	return drain(&s, name, seen, err);
 }

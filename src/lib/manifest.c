@@ -112,6 +112,9 @@ static const prop_def props[] = {
 	    .flags = PF_CREATE },
 	{ "zonename", PT_STRING, .flags = PF_STORED },
 	{ "create_timestamp", PT_STRING, .flags = PF_STORED },
+	/* zonekit's: the zone's user namespace (idmap.h) */
+	{ "uid_map", PT_STRING, .flags = PF_STORED },
+	{ "gid_map", PT_STRING, .flags = PF_STORED },
 
 	/* naming and ownership */
 	{ "alias", PT_STRING, .check = check_alias, .flags = CU },

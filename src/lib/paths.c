@@ -37,7 +37,9 @@ zk_paths_from_env(zk_paths *p, zk_error *err)
 	    (r = take(p->cgroup_parent, "ZONEKIT_CGROUP_PARENT", "zonekit", 0,
 	    err)) < 0 ||
 	    (r = take(p->cgroup_root, "ZONEKIT_CGROUP_ROOT", "/sys/fs/cgroup", 1,
-	    err)) < 0)
+	    err)) < 0 ||
+	    (r = take(p->idmap_dir, "ZONEKIT_IDMAP_DIR",
+	    "/var/lib/zonekit/idmap", 1, err)) < 0)
 		return r;
 	return 0;
 }

@@ -5,6 +5,7 @@
  *   ZONEKIT_RUNDIR         runtime state              /run/zonekit
  *   ZONEKIT_CGROUP_PARENT  cgroup parent per hierarchy zonekit
  *   ZONEKIT_CGROUP_ROOT    where cgroupfs is mounted  /sys/fs/cgroup
+ *   ZONEKIT_IDMAP_DIR      host-wide id range registry /var/lib/zonekit/idmap
  */
 #ifndef ZK_PATHS_H
 #define ZK_PATHS_H
@@ -19,6 +20,7 @@ typedef struct zk_paths {
 	char rundir[PATH_MAX];
 	char cgroup_parent[PATH_MAX];
 	char cgroup_root[PATH_MAX];
+	char idmap_dir[PATH_MAX];	/* idmap.h: one per host, not per pool */
 } zk_paths;
 
 int zk_paths_from_env(zk_paths *p, zk_error *err);

@@ -27,6 +27,7 @@
 #include "store.h"
 #include "uuid.h"
 #include "zk_config.h"
+#include "zone_ids.h"
 
 #define ADOPT_WAIT_MS 5000
 
@@ -307,7 +308,9 @@ start_locked(const zk_paths *p, const char *uuid, zk_error *err)
 	if (!zk_path_exists(zk_path_image_root(p, image_uuid, image)))
 		return zk_fail(err, ENOENT, "image_uuid: image %s is not "
 		    "installed", image_uuid);
-	if ((r = spawn_zoneadmd(uuid, false, err)) < 0)
+	zk_idmap ids;
+	if ((r = zk_zone_ids_ensure(p, cfg, &ids, err)) < 0 ||
+	    (r = spawn_zoneadmd(uuid, false, err)) < 0)
 		return r;
 	return set_autoboot(p, uuid, true, err);
 }
@@ -424,7 +427,8 @@ zk_vm_delete(const zk_paths *p, const char *uuid, zk_error *err)
 	char run[PATH_MAX];
 	if ((r = zk_fault("delete.dataset", err)) < 0 ||
 	    (r = zk_dataset_destroy(p, uuid, err)) < 0 ||
-	    (r = zk_rm_rf(zk_path_run(p, uuid, run), err)) < 0)
+	    (r = zk_rm_rf(zk_path_run(p, uuid, run), err)) < 0 ||
+	    (r = zk_zone_ids_release(p, cfg, err)) < 0)
 		return r;
 	return zk_store_remove(p, uuid, err);
 }
@@ -480,6 +484,10 @@ create_locked(const zk_paths *p, json_t *cfg, zk_error *err)
 	int r = zk_dataset_create(p, uuid, err);
 	if (r < 0)
 		return r;
+	if ((r = zk_zone_ids_assign(p, cfg, err)) < 0) {
+		zk_dataset_destroy(p, uuid, NULL);
+		return r;
+	}
 	if ((r = zk_fault("create.config", err)) == 0)
 		r = zk_store_save(p, cfg, err);
 	if (r == 0 && zk_json_bool(cfg, "autoboot", true))
@@ -487,6 +495,7 @@ create_locked(const zk_paths *p, json_t *cfg, zk_error *err)
 	if (r < 0) {
 		zk_store_remove(p, uuid, NULL);
 		zk_dataset_destroy(p, uuid, NULL);
+		zk_zone_ids_release(p, cfg, NULL);
 		return r;
 	}
 	return 0;

@@ -2,13 +2,16 @@
 
 #include <errno.h>
 #include <sched.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "cgroup.h"
 #include "cleanup.h"
 #include "proc.h"
+#include "userns.h"
 
 int
 zk_zone_init_pid(const zk_paths *p, const char *uuid, pid_t *pid,
@@ -21,17 +24,36 @@ zk_zone_init_pid(const zk_paths *p, const char *uuid, pid_t *pid,
 	return 0;
 }
 
+/* A pidfd on the zone's init, checked again once open: the pid alone
+ * could have been reused by any host process in between. */
+static int
+open_init(const zk_paths *p, const char *uuid, int *pidfd, zk_error *err)
+{
+	pid_t init, again;
+	int r = zk_zone_init_pid(p, uuid, &init, err);
+	if (r < 0)
+		return r;
+	_cleanup_close_ int fd = zk_pidfd_open(init);
+	if (fd < 0)
+		return zk_fail_errno(err, -fd, "zone %s: pidfd_open", uuid);
+	if (zk_zone_init_pid(p, uuid, &again, err) < 0 || again != init)
+		return zk_fail(err, ESRCH, "zone %s is not running", uuid);
+	*pidfd = TAKE_FD(fd);
+	return 0;
+}
+
 int
 zk_zone_enter(const zk_paths *p, const char *uuid, zk_zone_entry *e,
     zk_error *err)
 {
-	pid_t init;
-	int r = zk_zone_init_pid(p, uuid, &init, err);
+	/* Until exec, this process and its children hold host fds: the zone
+	 * must not reach them through /proc or ptrace. */
+	if (prctl(PR_SET_DUMPABLE, 0) < 0)
+		return zk_fail_errno(err, errno, "PR_SET_DUMPABLE");
+	_cleanup_close_ int pidfd = -1;
+	int r = open_init(p, uuid, &pidfd, err);
 	if (r < 0)
 		return r;
-	_cleanup_close_ int pidfd = zk_pidfd_open(init);
-	if (pidfd < 0)
-		return zk_fail_errno(err, -pidfd, "zone %s: pidfd_open", uuid);
 	/* Cgroup files first: they are only reachable from the host's mount
 	 * namespace, which we are about to leave. */
 	_cleanup_cgroup_ zk_cgroup *cg = NULL;
@@ -58,16 +80,36 @@ zk_zone_entry_fork(zk_zone_entry *e)
 	return zk_clone(0, NULL, e->procs.dir_fd, &e->procs.born_inside);
 }
 
+/* The zone's user and cgroup namespaces; a zone booted before zones had
+ * user namespaces has none of its own to join. */
+static int
+join_namespaces(int pidfd, bool *own_userns, zk_error *err)
+{
+	*own_userns = true;
+	int r = setns(pidfd, CLONE_NEWUSER | CLONE_NEWCGROUP);
+	if (r < 0 && errno == EINVAL) {
+		*own_userns = false;
+		r = setns(pidfd, CLONE_NEWCGROUP);
+	}
+	if (r < 0)
+		return zk_fail_errno(err, errno, "cannot enter the zone's user "
+		    "and cgroup namespaces");
+	return 0;
+}
+
 int
-zk_zone_entry_join(const zk_zone_entry *e, zk_error *err)
+zk_zone_entry_join(zk_zone_entry *e, zk_error *err)
 {
 	int r = zk_cgroup_procs_join(&e->procs, 0, err);
-	if (r < 0)
-		return r;
-	if (setns(e->pidfd, CLONE_NEWCGROUP) < 0)
-		return zk_fail_errno(err, errno, "cannot enter the zone's cgroup "
-		    "namespace");
-	return 0;
+	zk_cgroup_procs_close(&e->procs);
+	bool own_userns = false;
+	if (r == 0)
+		r = join_namespaces(e->pidfd, &own_userns, err);
+	close(e->pidfd);
+	e->pidfd = -1;
+	if (r == 0 && own_userns)
+		r = zk_userns_become_root(err);
+	return r;
 }
 
 void

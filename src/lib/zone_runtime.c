@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/openat2.h>
 #include <sys/ioctl.h>
 #include <net/if.h>
 #include <sys/mount.h>
@@ -22,9 +23,13 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "fsutil.h"
 #include "json_util.h"
 #include "privileges.h"
 #include "proc.h"
+#include "pty.h"
+#include "userns.h"
+#include "zone_root.h"
 
 #define MIB (1024ULL * 1024ULL)
 
@@ -62,6 +67,8 @@ zk_zone_spec_from_config(const zk_paths *p, const json_t *cfg,
 		snprintf(spec->resolvers[spec->nresolvers++], 64, "%s",
 		    json_string_value(v));
 	}
+	zk_error none;
+	spec->has_ids = zk_idmap_from_config(cfg, &spec->ids, &none) == 0;
 	zk_dataset_layers(p, uuid, image, &spec->layers);
 	char dir[PATH_MAX], nictags[PATH_MAX + 16];
 	snprintf(nictags, sizeof(nictags), "%s/nictags.json",
@@ -93,7 +100,7 @@ do_mount(const char *src, const char *dst, const char *type,
 	/* Bind and remount ignore the type; "none" keeps checkers quiet. */
 	if (mount(src, dst, type ? type : "none", flags, data) < 0)
 		return zk_fail_errno(err, errno, "cannot mount %s on %s",
-		    type ? type : src, dst);
+		    type ? type : src ? src : "(remount)", dst);
 	return 0;
 }
 
@@ -106,7 +113,7 @@ bind_readonly(const char *path, zk_error *err)
 	int r = do_mount(path, path, NULL, MS_BIND | MS_REC, NULL, err);
 	if (r == 0)
 		r = do_mount(NULL, path, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY |
-		    MS_NOSUID | MS_NODEV, NULL, err);
+		    MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, err);
 	return r;
 }
 
@@ -118,22 +125,26 @@ ensure_dir(const char *path, mode_t mode, zk_error *err)
 	return 0;
 }
 
-/* Mount the overlay root and make it "/", dropping every host mount. */
+/*
+ * Work from the root zoneadmd mounted (zone_root.h); private first, so
+ * nothing mounted here reaches the host's mount table.
+ */
 static int
-enter_root(const zk_zone_spec *s, zk_error *err)
+enter_target(const zk_zone_spec *s, int root, zk_error *err)
 {
-	char opts[3 * PATH_MAX + 64];
 	int r = do_mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL, err);
 	if (r < 0)
 		return r;
-	snprintf(opts, sizeof(opts), "lowerdir=%s,upperdir=%s,workdir=%s",
-	    s->layers.lower, s->layers.upper, s->layers.work);
-	if ((r = do_mount("overlay", s->layers.target, "overlay", 0, opts,
-	    err)) < 0)
-		return zk_error_prefix(err, "zone root");
-	if (chdir(s->layers.target) < 0)
+	if (fchdir(root) < 0)
 		return zk_fail_errno(err, errno, "cannot enter %s",
 		    s->layers.target);
+	return 0;
+}
+
+/* Make the zone's root "/", dropping every host mount from its view. */
+static int
+pivot(const zk_zone_spec *s, zk_error *err)
+{
 	/* pivot_root(".", ".") stacks the old root under the new one; the
 	 * lazy unmount then removes every host mount from the zone's view. */
 	if (syscall(SYS_pivot_root, ".", ".") < 0)
@@ -146,83 +157,106 @@ enter_root(const zk_zone_spec *s, zk_error *err)
 	return 0;
 }
 
+/*
+ * proc and sysfs, relative to the zone's root before pivot_root: inside a
+ * user namespace the kernel allows a new proc or sysfs only while a full
+ * one is still in view.
+ */
 static int
 mount_proc_sys(zk_error *err)
 {
 	const unsigned long safe = MS_NOSUID | MS_NODEV | MS_NOEXEC;
 	int r;
-	if ((r = ensure_dir("/proc", 0555, err)) < 0 ||
-	    (r = do_mount("proc", "/proc", "proc", safe, NULL, err)) < 0 ||
-	    (r = ensure_dir("/sys", 0555, err)) < 0 ||
-	    (r = do_mount("sysfs", "/sys", "sysfs", safe | MS_RDONLY, NULL,
+	if ((r = ensure_dir("proc", 0555, err)) < 0 ||
+	    (r = do_mount("proc", "proc", "proc", safe, NULL, err)) < 0 ||
+	    (r = ensure_dir("sys", 0555, err)) < 0 ||
+	    (r = do_mount("sysfs", "sys", "sysfs", safe | MS_RDONLY, NULL,
 	    err)) < 0)
 		return r;
-	/* Host-wide knobs stay out of a tenant's reach, root or not. */
-	static const char *const ro[] = { "/proc/sys", "/proc/sysrq-trigger",
-	    "/proc/irq", "/proc/bus", "/proc/fs" };
-	for (size_t i = 0; i < ZK_ARRAY_SIZE(ro); i++)
-		if ((r = bind_readonly(ro[i], err)) < 0)
-			return r;
 	return 0;
 }
 
-/* Hide kernel-internal files behind /dev/null (needs /dev in place). */
+/* Host-wide knobs stay out of a tenant's reach, root or not. */
+static const char *const read_only_paths[] = { "/proc/sys",
+    "/proc/sysrq-trigger", "/proc/irq", "/proc/bus", "/proc/fs" };
+
+/* Kernel internals and host hardware: hidden (files behind /dev/null,
+ * directories behind an empty read-only tmpfs). */
+static const char *const masked_paths[] = { "/proc/kcore", "/proc/keys",
+    "/proc/kmsg", "/proc/timer_list", "/proc/timer_stats",
+    "/proc/latency_stats", "/proc/sched_debug", "/proc/acpi", "/proc/asound",
+    "/proc/scsi", "/sys/firmware", "/sys/devices/virtual/powercap" };
+
 static int
-mask_proc(zk_error *err)
+mask_path(const char *path, zk_error *err)
 {
-	static const char *const masked[] = { "/proc/kcore", "/proc/keys",
-	    "/proc/timer_list", "/proc/kmsg", "/proc/latency_stats" };
-	for (size_t i = 0; i < ZK_ARRAY_SIZE(masked); i++) {
-		if (access(masked[i], F_OK) < 0)
-			continue;
-		int r = do_mount("/dev/null", masked[i], NULL, MS_BIND, NULL,
-		    err);
-		if (r < 0)
+	struct stat st;
+	if (lstat(path, &st) < 0)
+		return 0;
+	if (S_ISDIR(st.st_mode))
+		return do_mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID |
+		    MS_NODEV | MS_NOEXEC, "size=0,mode=0555", err);
+	return do_mount("/dev/null", path, NULL, MS_BIND, NULL, err);
+}
+
+/* After pivot_root: needs the zone's own /dev/null in place. */
+static int
+protect_proc_sys(zk_error *err)
+{
+	int r;
+	for (size_t i = 0; i < ZK_ARRAY_SIZE(read_only_paths); i++)
+		if ((r = bind_readonly(read_only_paths[i], err)) < 0)
 			return r;
-	}
+	for (size_t i = 0; i < ZK_ARRAY_SIZE(masked_paths); i++)
+		if ((r = mask_path(masked_paths[i], err)) < 0)
+			return r;
 	return 0;
 }
 
-static const struct {
-	const char *name;
-	unsigned major, minor;
-} zone_devices[] = {
-	{ "null", 1, 3 }, { "zero", 1, 5 }, { "full", 1, 7 },
-	{ "random", 1, 8 }, { "urandom", 1, 9 }, { "tty", 5, 0 },
-};
+/* The devices a zone gets, bound from the host's /dev: a user namespace
+ * cannot make device nodes, and the devices cgroup limits it to these. */
+static const char *const zone_devices[] = { "null", "zero", "full", "random",
+    "urandom", "tty" };
 
+static int
+bind_host_device(const char *name, zk_error *err)
+{
+	char host[64], zone[64];
+	snprintf(host, sizeof(host), "/dev/%s", name);
+	snprintf(zone, sizeof(zone), "dev/%s", name);
+	int fd = open(zone, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+	if (fd < 0)
+		return zk_fail_errno(err, errno, "cannot create /%s", zone);
+	close(fd);
+	return do_mount(host, zone, NULL, MS_BIND, NULL, err);
+}
+
+/* The zone's /dev, relative to its root before pivot_root (the host's
+ * devices are still in view). */
 static int
 populate_dev(zk_error *err)
 {
-	char path[64];
 	int r;
-	if ((r = ensure_dir("/dev", 0755, err)) < 0 ||
-	    (r = do_mount("tmpfs", "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC,
+	if ((r = ensure_dir("dev", 0755, err)) < 0 ||
+	    (r = do_mount("tmpfs", "dev", "tmpfs", MS_NOSUID | MS_NOEXEC,
 	    "mode=755,size=1024k", err)) < 0)
 		return r;
-	mode_t old = umask(0);
-	for (size_t i = 0; i < ZK_ARRAY_SIZE(zone_devices); i++) {
-		snprintf(path, sizeof(path), "/dev/%s", zone_devices[i].name);
-		if (mknod(path, S_IFCHR | 0666, makedev(zone_devices[i].major,
-		    zone_devices[i].minor)) < 0) {
-			umask(old);
-			return zk_fail_errno(err, errno, "cannot create %s", path);
-		}
-	}
-	umask(old);
-	static const char *const links[][2] = { { "pts/ptmx", "/dev/ptmx" },
-	    { "/proc/self/fd", "/dev/fd" }, { "/proc/self/fd/0", "/dev/stdin" },
-	    { "/proc/self/fd/1", "/dev/stdout" },
-	    { "/proc/self/fd/2", "/dev/stderr" } };
+	for (size_t i = 0; i < ZK_ARRAY_SIZE(zone_devices); i++)
+		if ((r = bind_host_device(zone_devices[i], err)) < 0)
+			return r;
+	static const char *const links[][2] = { { "pts/ptmx", "dev/ptmx" },
+	    { "/proc/self/fd", "dev/fd" }, { "/proc/self/fd/0", "dev/stdin" },
+	    { "/proc/self/fd/1", "dev/stdout" },
+	    { "/proc/self/fd/2", "dev/stderr" } };
 	for (size_t i = 0; i < ZK_ARRAY_SIZE(links); i++)
 		if (symlink(links[i][0], links[i][1]) < 0)
-			return zk_fail_errno(err, errno, "cannot create %s",
+			return zk_fail_errno(err, errno, "cannot create /%s",
 			    links[i][1]);
-	if ((r = ensure_dir("/dev/pts", 0755, err)) < 0 ||
-	    (r = do_mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
+	if ((r = ensure_dir("dev/pts", 0755, err)) < 0 ||
+	    (r = do_mount("devpts", "dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
 	    "newinstance,ptmxmode=0666,mode=0620,gid=5", err)) < 0 ||
-	    (r = ensure_dir("/dev/shm", 01777, err)) < 0 ||
-	    (r = do_mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV,
+	    (r = ensure_dir("dev/shm", 01777, err)) < 0 ||
+	    (r = do_mount("tmpfs", "dev/shm", "tmpfs", MS_NOSUID | MS_NODEV,
 	    "mode=1777", err)) < 0)
 		return r;
 	return 0;
@@ -231,27 +265,36 @@ populate_dev(zk_error *err)
 /*
  * The console is a pty of the zone's own devpts: its slave is bound over
  * /dev/console and the master goes to zoneadmd.  Returns the master.
+ * At boot no zone code has run yet and its paths are ours; in a live zone
+ * (adoption) nothing in them is trusted (pty.h).
  */
 static int
-make_console(zk_error *err)
+boot_console(zk_error *err)
 {
-	int master = open("/dev/pts/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
-	if (master < 0)
-		return zk_fail_errno(err, errno, "cannot open the zone's ptmx");
+	_cleanup_close_ int master = open("/dev/pts/ptmx", O_RDWR | O_NOCTTY |
+	    O_CLOEXEC);
 	char slave[64];
-	if (unlockpt(master) < 0 || ptsname_r(master, slave, sizeof(slave)) != 0) {
-		close(master);
+	if (master < 0 || unlockpt(master) < 0 ||
+	    ptsname_r(master, slave, sizeof(slave)) != 0)
 		return zk_fail_errno(err, errno, "cannot set up the console pty");
-	}
-	if (access("/dev/console", F_OK) < 0) {
-		int fd = open("/dev/console", O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-		if (fd < 0) {
-			close(master);
-			return zk_fail_errno(err, errno, "cannot create /dev/console");
-		}
-		close(fd);
-	}
+	int fd = open("/dev/console", O_WRONLY | O_CREAT | O_CLOEXEC |
+	    O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return zk_fail_errno(err, errno, "cannot create /dev/console");
+	close(fd);
 	int r = do_mount(slave, "/dev/console", NULL, MS_BIND, NULL, err);
+	return r < 0 ? r : TAKE_FD(master);
+}
+
+static int
+live_console(zk_error *err)
+{
+	int master, slave;
+	int r = zk_pty_open(&master, &slave, err);
+	if (r < 0)
+		return r;
+	r = zk_bind_fd_over(slave, "/dev/console", err);
+	close(slave);
 	if (r < 0) {
 		close(master);
 		return r;
@@ -278,7 +321,7 @@ mount_tmp_and_usr(const zk_zone_spec *s, zk_error *err)
 		if ((r = do_mount("/usr", "/usr", NULL, MS_BIND | MS_REC, NULL,
 		    err)) < 0 ||
 		    (r = do_mount(NULL, "/usr", NULL, MS_BIND | MS_REMOUNT |
-		    MS_RDONLY, NULL, err)) < 0)
+		    MS_RDONLY | MS_NODEV, NULL, err)) < 0)
 			return r;
 	}
 	return 0;
@@ -368,15 +411,18 @@ limit_memlock(uint64_t bytes, zk_error *err)
 }
 
 static int
-build_zone(const zk_zone_spec *s, int sock, zk_error *err)
+build_zone(const zk_zone_spec *s, int root, int sock, zk_error *err)
 {
 	int r;
 	if (unshare(CLONE_NEWCGROUP) < 0)
 		return zk_fail_errno(err, errno, "cannot create cgroup namespace");
-	if ((r = enter_root(s, err)) < 0 || (r = mount_proc_sys(err)) < 0 ||
-	    (r = populate_dev(err)) < 0 || (r = mask_proc(err)) < 0)
+	r = enter_target(s, root, err);
+	close(root);
+	if (r < 0 || (r = mount_proc_sys(err)) < 0 ||
+	    (r = populate_dev(err)) < 0 || (r = pivot(s, err)) < 0 ||
+	    (r = protect_proc_sys(err)) < 0)
 		return r;
-	int master = make_console(err);
+	int master = boot_console(err);
 	if (master < 0)
 		return master;
 	r = zk_send_fd(sock, MSG_CONSOLE, master);
@@ -396,24 +442,35 @@ build_zone(const zk_zone_spec *s, int sock, zk_error *err)
 	return take_console(err);
 }
 
+/*
+ * In the zone's user namespace from birth; released (MSG_GO) once
+ * zoneadmd has written its maps and mounted its root.  Only fds 0-2 (the
+ * console) survive the exec; the boot socket stays usable until then so
+ * that a failed exec is still reported.
+ */
 static void __attribute__((noreturn))
-child_main(const zk_zone_spec *s, const zk_cgroup_procs *procs, int sock)
+child_main(const zk_zone_spec *s, zk_cgroup_procs *procs, int sock)
 {
 	zk_error err = { 0 };
 	char go;
 	/* Joined before the cgroup namespace is made in build_zone, so that
-	 * it is rooted at the zone's own cgroup. */
-	if (zk_cgroup_procs_join(procs, 0, &err) < 0)
+	 * it is rooted at the zone's own cgroup.  The files were opened by
+	 * zoneadmd, whose credentials the kernel checks. */
+	int r = zk_cgroup_procs_join(procs, 0, &err);
+	zk_cgroup_procs_close(procs);
+	if (r < 0)
 		child_fail(sock, &err);
-	if (read(sock, &go, 1) != 1 || go != MSG_GO)
+	int root = -1;
+	if (zk_recv_msg(sock, &go, 1, &root) != 1 || go != MSG_GO || root < 0)
 		_exit(126);
-	if (build_zone(s, sock, &err) < 0)
-		child_fail(sock, &err);
-	if (zk_privileges_apply(&err) < 0)
+	if (zk_userns_become_root(&err) < 0 ||
+	    build_zone(s, root, sock, &err) < 0 ||
+	    zk_privileges_apply(&err) < 0)
 		child_fail(sock, &err);
 	char *const argv[] = { (char *)s->init_name, NULL };
 	char *const envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin",
 	    "HOME=/", "TERM=vt100", "container=zonekit", NULL };
+	syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
 	execve(s->init_name, argv, envp);
 	zk_fail_errno(&err, errno, "cannot execute init_name %s", s->init_name);
 	child_fail(sock, &err);
@@ -454,6 +511,9 @@ zk_zone_boot(const zk_zone_spec *s, zk_cgroup *cg, zk_zone_proc *out,
     zk_error *err)
 {
 	int sv[2];
+	if (!s->has_ids)
+		return zk_fail(err, ENOENT, "zone %s has no uid_map: start it "
+		    "with vmadm start", s->uuid);
 	/* Bad nic tags fail here, before there is anything to undo. */
 	_cleanup_(zk_net_plan_freep) zk_net_plan *plan = NULL;
 	if (zk_net_prepare(&s->net, &plan, err) < 0)
@@ -470,9 +530,9 @@ zk_zone_boot(const zk_zone_spec *s, zk_cgroup *cg, zk_zone_proc *out,
 	}
 	_cleanup_close_ int parent_end = sv[0];
 	int pidfd = -1;
-	pid_t pid = zk_clone(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS |
-	    CLONE_NEWIPC | CLONE_NEWNET | CLONE_PIDFD, &pidfd, procs.dir_fd,
-	    &procs.born_inside);
+	pid_t pid = zk_userns_clone(&s->ids, CLONE_NEWNS | CLONE_NEWPID |
+	    CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_PIDFD, &pidfd,
+	    procs.dir_fd, &procs.born_inside);
 	if (pid == 0) {
 		close(sv[0]);
 		child_main(s, &procs, sv[1]);
@@ -485,13 +545,21 @@ zk_zone_boot(const zk_zone_spec *s, zk_cgroup *cg, zk_zone_proc *out,
 	out->pid = pid;
 	out->pidfd = pidfd;
 	out->console = -1;
-	/* init waits for MSG_GO, so its interfaces are there before it runs */
-	r = zk_net_plumb(plan, &s->net, s->uuid, pid, pidfd, err);
+	/* init waits for MSG_GO: its ids, root and interfaces are there
+	 * before it runs */
+	_cleanup_close_ int root = -1;
+	r = zk_userns_write_maps(pid, &s->ids, err);
+	if (r == 0)
+		r = zk_zone_root_mount(&s->layers, pid, &root, err);
+	if (r == 0)
+		r = zk_net_plumb(plan, &s->net, s->uuid, pid, pidfd, err);
 	/* A child that failed to join has already reported why and gone:
 	 * await_exec reads that instead of a broken pipe. */
-	if (r == 0 && send(parent_end, (char[]){ MSG_GO }, 1,
-	    MSG_NOSIGNAL) != 1 && errno != EPIPE)
-		r = zk_fail_errno(err, errno, "cannot release the zone's init");
+	if (r == 0 && (r = zk_send_fd(parent_end, MSG_GO, root)) < 0 &&
+	    r != -EPIPE)
+		r = zk_fail_errno(err, -r, "cannot release the zone's init");
+	else if (r == -EPIPE)
+		r = 0;
 	if (r == 0)
 		r = await_exec(parent_end, out, err);
 	if (r < 0) {
@@ -525,14 +593,27 @@ zk_zone_new_console(pid_t init_pid, int *master, zk_error *err)
 	if (pid == 0) {
 		close(sv[0]);
 		zk_error e = { 0 };
+		/* The pty and the mount are made as the zone's root, so the
+		 * console belongs to it; nothing of this host process may be
+		 * reached from the zone meanwhile. */
+		prctl(PR_SET_DUMPABLE, 0);
 		int nsfd = zk_pidfd_open(init_pid);
-		if (nsfd < 0 || setns(nsfd, CLONE_NEWNS) < 0) {
+		bool own_userns = true;
+		int r = nsfd < 0 ? -1 : setns(nsfd, CLONE_NEWUSER | CLONE_NEWNS);
+		if (r < 0 && errno == EINVAL) {
+			/* booted before zones had user namespaces */
+			own_userns = false;
+			r = setns(nsfd, CLONE_NEWNS);
+		}
+		if (r < 0) {
 			zk_fail_errno(&e, errno, "cannot enter the zone's mounts");
 			child_fail(sv[1], &e);
 		}
+		if (own_userns && zk_userns_become_root(&e) < 0)
+			child_fail(sv[1], &e);
 		/* Drop the dead console's mount, then stack a live one. */
 		umount2("/dev/console", MNT_DETACH);
-		int m = make_console(&e);
+		int m = live_console(&e);
 		if (m < 0 || zk_send_fd(sv[1], MSG_CONSOLE, m) < 0)
 			child_fail(sv[1], &e);
 		_exit(0);
@@ -557,9 +638,16 @@ zk_init_signals_for(const zk_zone_spec *s, zk_init_signals *sig)
 	sig->reboot = SIGTERM;
 	const char *dirs[] = { s->layers.upper, s->layers.lower };
 	for (size_t i = 0; i < ZK_ARRAY_SIZE(dirs); i++) {
-		char path[2 * PATH_MAX], target[PATH_MAX];
-		snprintf(path, sizeof(path), "%s%s", dirs[i], s->init_name);
-		ssize_t n = readlink(path, target, sizeof(target) - 1);
+		char target[PATH_MAX];
+		/* The zone writes its upper layer: resolve its links as the
+		 * zone would, never out into the host. */
+		_cleanup_close_ int root = open(dirs[i], O_PATH | O_DIRECTORY |
+		    O_CLOEXEC);
+		_cleanup_close_ int link = root < 0 ? -1 : zk_openat2(root,
+		    s->init_name, O_PATH | O_NOFOLLOW | O_CLOEXEC, 0,
+		    RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+		ssize_t n = link < 0 ? -1 : readlinkat(link, "", target,
+		    sizeof(target) - 1);
 		if (n <= 0)
 			continue;
 		target[n] = '\0';

@@ -9,10 +9,12 @@
 
 #include <jansson.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include "cgroup.h"
 #include "error.h"
+#include "idmap.h"
 #include "paths.h"
 #include "storage.h"
 #include "vnic.h"
@@ -29,6 +31,8 @@ typedef struct zk_zone_spec {
 	char resolvers[ZK_MAX_RESOLVERS][64];
 	char dns_domain[256];
 	zk_root_layers layers;
+	bool has_ids;			/* false: made before user namespaces */
+	zk_idmap ids;			/* the zone's user namespace */
 	zk_net_spec net;		/* nics and routes */
 } zk_zone_spec;
 

@@ -38,6 +38,7 @@
 #include "proc.h"
 #include "rctl.h"
 #include "store.h"
+#include "zone_root.h"
 #include "uuid.h"
 #include "zone_runtime.h"
 #include "zoneadmd.h"
@@ -753,6 +754,21 @@ run_loop(zoneadmd *z)
 	}
 }
 
+/* zone_root.h: the root's mounts, for a zoneadmd run under valgrind. */
+static int
+zone_root_helper(int argc, char *argv[])
+{
+	zk_root_layers l;
+	pid_t pid;
+	zk_error err = { 0 };
+	if (zk_zone_root_helper_args(argc, argv, &l, &pid, &err) < 0 ||
+	    zk_zone_root_mount_in(&l, pid, &err) < 0) {
+		fputs(err.msg, stdout);
+		return 1;
+	}
+	return 0;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -761,6 +777,8 @@ main(int argc, char *argv[])
 	    .zone = { .pidfd = -1, .console = -1 } };
 	int notify_fd = -1, opt;
 	bool adopting = false;
+	if (argc > 1 && strcmp(argv[1], ZK_ZONE_ROOT_HELPER) == 0)
+		return zone_root_helper(argc, argv);
 	for (int i = 0; i < MAX_CLIENTS; i++)
 		z.clients[i].fd = -1;
 	while ((opt = getopt(argc, argv, "az:n:")) != -1) {
@@ -773,6 +791,10 @@ main(int argc, char *argv[])
 	}
 	if (!zk_uuid_valid(z.uuid) || optind != argc)
 		usage();
+	/* vmadm's end of the notify pipe is the one fd zoneadmd inherits:
+	 * nothing zoneadmd starts may inherit it in turn. */
+	if (notify_fd >= 0 && fcntl(notify_fd, F_SETFD, FD_CLOEXEC) < 0)
+		notify_fd = -1;
 	zk_error err = { 0 };
 	if (zk_paths_from_env(&z.paths, &err) < 0) {
 		notify(notify_fd, "error %s", err.msg);

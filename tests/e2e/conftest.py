@@ -217,13 +217,18 @@ def zone_payload(image_uuid, **props):
     return payload
 
 
-@pytest.fixture(scope="session")
-def probe_binary(tmp_path_factory):
-    """helpers/probe.c built static, to try forbidden calls inside a zone."""
-    out = str(tmp_path_factory.mktemp("probe") / "probe")
-    src = os.path.join(os.path.dirname(__file__), "helpers", "probe.c")
+def build_helper(tmp_path_factory, name):
+    """helpers/<name>.c built static, so it runs in any zone's image."""
+    out = str(tmp_path_factory.mktemp(name) / name)
+    src = os.path.join(os.path.dirname(__file__), "helpers", name + ".c")
     subprocess.run(["cc", "-static", "-O2", "-o", out, src], check=True)
     return out
+
+
+@pytest.fixture(scope="session")
+def probe_binary(tmp_path_factory):
+    """helpers/probe.c: tries forbidden calls inside a zone."""
+    return build_helper(tmp_path_factory, "probe")
 
 
 def copy_into_zone(pool, uuid, src, dest):

@@ -55,6 +55,18 @@ def file_facts(path):
     return hashlib.sha1(data).hexdigest(), len(data)
 
 
+def sha256_of(path):
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+def stored(manifest_path, file_path):
+    """The manifest as imgadm keeps it: files[0].sha256 added."""
+    m = load(manifest_path)
+    m["files"][0]["sha256"] = sha256_of(file_path)
+    return m
+
+
 def write_manifest(tmp_path, manifest, name="manifest.json"):
     path = tmp_path / name
     path.write_text(json.dumps(manifest, indent=2))
@@ -109,7 +121,8 @@ def test_install_busybox(pool, image_files):
     p = install(pool, manifest, tarball, check=True)
     assert p.stdout == f"Installed image {uuid} (busybox@{m['version']})\n"
     assert leftovers(pool) == [uuid]
-    assert load(os.path.join(images_dir(pool), uuid, "manifest.json")) == m
+    assert (load(os.path.join(images_dir(pool), uuid, "manifest.json")) ==
+            stored(manifest, tarball))
 
     root = image_root(pool, uuid)
     bb = os.lstat(os.path.join(root, "bin/busybox"))
@@ -152,6 +165,38 @@ def test_corrupt_file_refused(pool, image_files, tmp_path):
     assert leftovers(pool) == []
 
 
+def test_sha256_checked_when_given(pool, image_files, tmp_path):
+    """sha1 alone can be collided; a manifest's sha256 is checked too, and
+    the stored manifest always has one (shown by get and list)."""
+    manifest, tarball, uuid = image_files
+    m = load(manifest)
+    good = sha256_of(tarball)
+    m["files"][0]["sha256"] = "0" * 64
+    p = install(pool, write_manifest(tmp_path, m), tarball)
+    assert p.returncode == 1
+    assert fail_line(p) == (f'imgadm: image {uuid} file checksum (sha256) error: '
+                            f'expected "{"0" * 64}", file checksum was "{good}"')
+    assert leftovers(pool) == []
+
+    m["files"][0]["sha256"] = good.upper()
+    install(pool, write_manifest(tmp_path, m), tarball, check=True)
+    got = json.loads(pool.imgadm("get", uuid, check=True).stdout)
+    assert got["manifest"]["files"][0]["sha256"] == good
+    p = pool.imgadm("list", "-H", "-o", "files.0.sha256", check=True)
+    assert p.stdout == good + "\n"
+
+
+def test_not_a_regular_file_refused(pool, image_files, tmp_path):
+    """A FIFO (or device) as the file is refused at once, not read."""
+    manifest, _, uuid = image_files
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    p = install(pool, manifest, str(fifo))
+    assert p.returncode == 1
+    assert fail_line(p) == f"imgadm: {fifo} is not a regular file"
+    assert leftovers(pool) == []
+
+
 def test_wrong_size_refused(pool, image_files, tmp_path):
     manifest, tarball, uuid = image_files
     m = load(manifest)
@@ -167,6 +212,9 @@ def test_wrong_size_refused(pool, image_files, tmp_path):
 @pytest.mark.parametrize("change, message", [
     ({"files": [{"sha1": "xyz", "size": 1, "compression": "gzip"}]},
      'manifest: "files[0].sha1" must be 40 hex digits'),
+    ({"files": [{"sha1": "a" * 40, "sha256": "a" * 40, "size": 1,
+                 "compression": "gzip"}]},
+     'manifest: "files[0].sha256" must be 64 hex digits'),
     ({"uuid": "not-a-uuid"}, 'manifest: "uuid" must be a UUID'),
     ({"v": 1}, 'manifest: "v" must be 2'),
     ({"os": "plan9"}, 'manifest: "os" must be one of smartos, linux, windows, bsd, illumos, other'),
@@ -305,7 +353,7 @@ def test_list_sorted_by_published_at_then_name(pool, image, image_files, tmp_pat
 
 def test_list_json(pool, image, image_files):
     listed = json.loads(pool.imgadm("list", "-j", check=True).stdout)
-    assert listed == [{"manifest": load(image_files[0]), "zpool": ZPOOL}]
+    assert listed == [{"manifest": stored(*image_files[:2]), "zpool": ZPOOL}]
 
 
 # ---- get / info --------------------------------------------------------------
@@ -313,7 +361,8 @@ def test_list_json(pool, image, image_files):
 @pytest.mark.parametrize("verb", ["get", "info"])
 def test_get(pool, image, image_files, verb):
     p = pool.imgadm(verb, image, check=True)
-    assert json.loads(p.stdout) == {"manifest": load(image_files[0]), "zpool": ZPOOL}
+    assert json.loads(p.stdout) == {"manifest": stored(*image_files[:2]),
+                                    "zpool": ZPOOL}
     assert p.stdout.startswith('{\n  "manifest": {\n    "')
 
 

@@ -3,7 +3,9 @@
  * A fake tree does not grow knob files on mkdir, so tests create the files
  * the kernel would after zk_cgroup_create, then check what the setters
  * wrote.  Mostly v2; a v1 (hybrid) tree covers hierarchy resolution,
- * devices rules and the memory/memsw write order.
+ * devices rules and the memory/memsw write order.  The device program
+ * cannot be attached to a fake tree: the tests see it requested and
+ * skipped (tests/unit/test_device_policy.c checks the program itself).
  *
  * The fake tree models kernfs where the library can tell: a knob file is
  * rewritten in place (put truncates the same inode), never replaced, as a
@@ -144,17 +146,24 @@ v2_zone(const fixture *f, const char *const *knobs)
  * co-mounted cpu,cpuacct), pids, freezer, devices, and a cgroup2 mount at
  * unified/.
  */
+/* A v1 hierarchy mounted at <root>/<name>. */
+static void
+fake_hierarchy(const fixture *f, const char *name)
+{
+	char path[PATH_MAX];
+	mkdirs(f, name);
+	snprintf(path, sizeof(path), "%s/cgroup.procs", name);
+	put(f, path, "");
+}
+
 static void
 fake_v1(const fixture *f)
 {
 	static const char *const hier[] = { "memory", "cpu", "pids", "freezer",
 	    "devices" };
 	char path[PATH_MAX];
-	for (size_t i = 0; i < sizeof(hier) / sizeof(hier[0]); i++) {
-		mkdirs(f, hier[i]);
-		snprintf(path, sizeof(path), "%s/cgroup.procs", hier[i]);
-		put(f, path, "");
-	}
+	for (size_t i = 0; i < sizeof(hier) / sizeof(hier[0]); i++)
+		fake_hierarchy(f, hier[i]);
 	put(f, "memory/memory.limit_in_bytes", "9223372036854771712\n");
 	assert_int_equal(symlink("cpu", at(f, "cpuacct", path)), 0);
 	mkdirs(f, "unified");
@@ -301,6 +310,27 @@ test_v2_create_keeps_existing_parent(void **state)
 	assert_int_not_equal(zk_cgroup_create(cg, &err), 0);
 	assert_true(exists(f, "zonekit"));
 	assert_false(exists(f, "zonekit/z"));
+	zk_cgroup_free(cg);
+}
+
+/* The device program is requested for the zone's directory; a fake tree
+ * is no cgroup2 file system, so it is skipped, saying so. */
+static void
+test_v2_device_program_requested(void **state)
+{
+	fixture *f = *state;
+	zk_cgroup *cg = NULL;
+	zk_error err = { 0 };
+	const char *why = NULL;
+	fake_v2(f);
+	assert_int_equal(zk_cgroup_open(f->root, "zonekit", "z", &cg, &err), 0);
+	assert_int_equal(zk_cgroup_device_program(cg, &why), ZK_CG_DEVPROG_NONE);
+	assert_string_equal(why, "");
+	assert_int_equal(zk_cgroup_create(cg, &err), 0);
+	assert_int_equal(zk_cgroup_device_program(cg, &why),
+	    ZK_CG_DEVPROG_SKIPPED);
+	assert_non_null(strstr(why, "/zonekit/z is not on a cgroup2 file "
+	    "system"));
 	zk_cgroup_free(cg);
 }
 
@@ -759,7 +789,55 @@ test_v1_devices_rules(void **state)
 	assert_int_equal(zk_cgroup_create(cg, &err), 0);
 	assert_file(f, "devices/zonekit/z/devices.deny", "a");
 	/* Each rule is its own write; the fake file keeps the last one. */
-	assert_file(f, "devices/zonekit/z/devices.allow", "c 136:* rwm");
+	assert_file(f, "devices/zonekit/z/devices.allow", "c 136:* rw");
+	zk_cgroup_free(cg);
+}
+
+/* On a hybrid host the program goes on the zone's directory in unified/. */
+static void
+test_v1_device_program_requested_in_unified(void **state)
+{
+	fixture *f = *state;
+	zk_error err = { 0 };
+	const char *why = NULL;
+	fake_v1(f);
+	zk_cgroup *cg = v1_open(f);
+	assert_int_equal(zk_cgroup_create(cg, &err), 0);
+	assert_int_equal(zk_cgroup_device_program(cg, &why),
+	    ZK_CG_DEVPROG_SKIPPED);
+	assert_non_null(strstr(why, "/unified/zonekit/z is not on a cgroup2 "
+	    "file system"));
+	zk_cgroup_free(cg);
+}
+
+/* Without unified/ the devices hierarchy alone confines the zone... */
+static void
+test_v1_devices_hierarchy_alone(void **state)
+{
+	fixture *f = *state;
+	zk_error err = { 0 };
+	fake_hierarchy(f, "memory");
+	fake_hierarchy(f, "devices");
+	zk_cgroup *cg = v1_open(f);
+	assert_int_equal(zk_cgroup_create(cg, &err), 0);
+	assert_int_equal(zk_cgroup_device_program(cg, NULL),
+	    ZK_CG_DEVPROG_NONE);
+	assert_true(exists(f, "devices/zonekit/z"));
+	zk_cgroup_free(cg);
+}
+
+/* ...and with neither, the zone's cgroup is not made at all. */
+static void
+test_v1_devices_unconfined_is_refused(void **state)
+{
+	fixture *f = *state;
+	zk_error err = { 0 };
+	fake_hierarchy(f, "memory");
+	zk_cgroup *cg = v1_open(f);
+	assert_int_equal(zk_cgroup_create(cg, &err), -ENOTSUP);
+	assert_non_null(strstr(err.msg, "cannot confine the devices of cgroup "
+	    "zonekit/z"));
+	assert_false(exists(f, "memory/zonekit"));
 	zk_cgroup_free(cg);
 }
 
@@ -946,6 +1024,7 @@ main(void)
 		T(test_v2_create_makes_parent),
 		T(test_v2_create_rolls_back_new_parent),
 		T(test_v2_create_keeps_existing_parent),
+		T(test_v2_device_program_requested),
 		T(test_v2_memory),
 		T(test_v2_memory_rejects_bad_caps),
 		T(test_v2_memory_without_swap_accounting),
@@ -963,6 +1042,9 @@ main(void)
 		T(test_v1_create_every_hierarchy),
 		T(test_v1_join_self),
 		T(test_v1_devices_rules),
+		T(test_v1_device_program_requested_in_unified),
+		T(test_v1_devices_hierarchy_alone),
+		T(test_v1_devices_unconfined_is_refused),
 		T(test_v1_create_rolls_back),
 		T(test_v1_cpu_and_pids),
 		T(test_v1_memory_order),

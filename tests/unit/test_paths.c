@@ -22,6 +22,7 @@ clear_env(void)
 	unsetenv("ZONEKIT_RUNDIR");
 	unsetenv("ZONEKIT_CGROUP_PARENT");
 	unsetenv("ZONEKIT_CGROUP_ROOT");
+	unsetenv("ZONEKIT_IDMAP_DIR");
 }
 
 static void
@@ -36,6 +37,7 @@ test_defaults(void **state)
 	assert_string_equal(p.rundir, "/run/zonekit");
 	assert_string_equal(p.cgroup_parent, "zonekit");
 	assert_string_equal(p.cgroup_root, "/sys/fs/cgroup");
+	assert_string_equal(p.idmap_dir, "/var/lib/zonekit/idmap");
 	char buf[PATH_MAX];
 	const char *u = "87b5509f-7c02-47e2-8b31-b26eadfc0746";
 	assert_string_equal(zk_path_config(&p, u, buf),
@@ -53,11 +55,16 @@ test_env_overrides_and_trailing_slash(void **state)
 	clear_env();
 	setenv("ZONEKIT_ROOT", "/tmp/pool/", 1);
 	setenv("ZONEKIT_CGROUP_PARENT", "test/zones", 1);
+	setenv("ZONEKIT_IDMAP_DIR", "/tmp/ids/", 1);
 	zk_paths p;
 	zk_error err = { 0 };
 	assert_int_equal(zk_paths_from_env(&p, &err), 0);
 	assert_string_equal(p.root, "/tmp/pool");
 	assert_string_equal(p.cgroup_parent, "test/zones");
+	assert_string_equal(p.idmap_dir, "/tmp/ids");
+	clear_env();
+	setenv("ZONEKIT_IDMAP_DIR", "ids", 1);
+	assert_int_equal(zk_paths_from_env(&p, &err), -EINVAL);
 	clear_env();
 }
 

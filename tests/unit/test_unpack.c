@@ -1,8 +1,9 @@
 /*
- * zk_unpack_archive and zk_sha1_file.  Each test writes a small tar.gz
- * with libarchive's write side (so hostile archives need no fixtures on
- * disk), unpacks it into a fresh temporary directory and checks the tree,
- * or the exact refusal.  No root needed: entries carry our own uid/gid.
+ * zk_unpack_archive, its limits (imgadm.conf, free space) and the file
+ * digests.  Each test writes a small tar.gz with libarchive's write side
+ * (so hostile archives need no fixtures on disk), unpacks it into a fresh
+ * temporary directory and checks the tree, or the exact refusal.  No root
+ * needed: entries carry our own uid/gid.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,12 +23,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cleanup.h"
+#include "digest.h"
 #include "fsutil.h"
 #include "image_install.h"
 
 #define MTIME 1600000000	/* 2020-09-13, far from "now" */
 #define BIG_SIZE (3 * 1024 * 1024 + 17)	/* spans many data blocks */
 #define SPARSE_SIZE (16 * 1024 * 1024)
+#define HUGE_SIZE (100LL << 30)		/* 100 GiB apparent, 8 KiB of data */
+#define BOMB_SIZE (64 * 1024 * 1024)	/* zeros: compresses ~1000:1 */
+#define MiB (1024 * 1024)
 
 typedef struct ent {
 	const char *path;
@@ -35,10 +41,12 @@ typedef struct ent {
 	mode_t perm;
 	const char *data;	/* regular file contents */
 	const char *link;	/* symlink or hard link target */
-	int special;		/* BIG: patterned BIG_SIZE file; SPARSE */
+	int special;		/* BIG: patterned BIG_SIZE file; SPARSE, ZEROS */
+	int64_t size;		/* of SPARSE and ZEROS */
 } ent;
 
-enum { BIG = 1, SPARSE = 2 };
+/* SPARSE: 'S' in [0, 4K) and [size/2, size/2 + 4K), holes elsewhere. */
+enum { BIG = 1, SPARSE = 2, ZEROS = 3 };
 
 #define DIR_(p, m)	{ .path = (p), .type = AE_IFDIR, .perm = (m) }
 #define FILE_(p, m, d)	{ .path = (p), .type = AE_IFREG, .perm = (m), .data = (d) }
@@ -46,7 +54,9 @@ enum { BIG = 1, SPARSE = 2 };
 #define HARD(p, t)	{ .path = (p), .link = (t) }
 #define NODE(p, ty, m)	{ .path = (p), .type = (ty), .perm = (m) }
 #define GEN(p, kind)	{ .path = (p), .type = AE_IFREG, .perm = 0644, \
-			  .special = (kind) }
+			  .special = (kind), .size = SPARSE_SIZE }
+#define SIZED(p, kind, n) { .path = (p), .type = AE_IFREG, .perm = 0644, \
+			  .special = (kind), .size = (n) }
 
 typedef struct fixture {
 	char base[PATH_MAX];
@@ -54,8 +64,17 @@ typedef struct fixture {
 	char dest[PATH_MAX];
 	char outside[PATH_MAX];	/* stands in for /etc: must stay empty */
 	int destfd;
+	zk_unpack_limits limits;	/* none unless a test sets one */
+	zk_file_digest seen;
 	zk_error err;
 } fixture;
+
+static void
+set_limit(zk_unpack_limit *l, uint64_t max, const char *what)
+{
+	l->max = max;
+	snprintf(l->what, sizeof(l->what), "%s", what);
+}
 
 static int
 setup(void **state)
@@ -71,6 +90,10 @@ setup(void **state)
 	if (mkdir(f->dest, 0755) < 0 || mkdir(f->outside, 0755) < 0)
 		return -1;
 	f->destfd = open(f->dest, O_RDONLY | O_DIRECTORY);
+	set_limit(&f->limits.data, UINT64_MAX, "data");
+	set_limit(&f->limits.apparent, UINT64_MAX, "apparent");
+	set_limit(&f->limits.files, UINT64_MAX, "files");
+	set_limit(&f->limits.memory, UINT64_MAX, "memory");
 	*state = f;
 	return f->destfd < 0 ? -1 : 0;
 }
@@ -122,16 +145,23 @@ write_big(struct archive *a)
 	}
 }
 
-/* 'S' in [0, 4K) and [8M, 8M + 4K); the rest, tail included, are holes. */
+/* size bytes from the pattern of a SPARSE entry, or zeros: the writer
+ * skips what its sparse map calls holes, so even 100 GiB costs nothing. */
 static void
-write_sparse(struct archive *a)
+write_generated(struct archive *a, int64_t size, bool sparse)
 {
-	static char zero[4096];
+	static char zero[MiB];
 	char data[4096];
 	memset(data, 'S', sizeof(data));
-	for (size_t off = 0; off < SPARSE_SIZE; off += 4096)
-		write_all(a, off == 0 || off == SPARSE_SIZE / 2 ? data : zero,
-		    4096);
+	for (int64_t off = 0; off < size; ) {
+		bool at_data = sparse && (off == 0 || off == size / 2);
+		int64_t next = !sparse || off >= size / 2 ? size : size / 2;
+		int64_t n = at_data ? 4096 : next - off;
+		if (n > MiB)
+			n = MiB;
+		write_all(a, at_data ? data : zero, (size_t)n);
+		off += n;
+	}
 }
 
 static void
@@ -158,9 +188,11 @@ set_entry(struct archive_entry *e, const ent *x)
 	if (x->type != AE_IFREG)
 		return;
 	if (x->special == SPARSE) {
-		archive_entry_set_size(e, SPARSE_SIZE);
+		archive_entry_set_size(e, x->size);
 		archive_entry_sparse_add_entry(e, 0, 4096);
-		archive_entry_sparse_add_entry(e, SPARSE_SIZE / 2, 4096);
+		archive_entry_sparse_add_entry(e, x->size / 2, 4096);
+	} else if (x->special == ZEROS) {
+		archive_entry_set_size(e, x->size);
 	} else {
 		archive_entry_set_size(e, x->special == BIG ? BIG_SIZE :
 		    (la_int64_t)strlen(x->data ? x->data : ""));
@@ -181,8 +213,8 @@ write_archive(const char *path, const ent *ents, size_t n)
 		assert_int_equal(archive_write_header(a, e), ARCHIVE_OK);
 		if (ents[i].special == BIG)
 			write_big(a);
-		else if (ents[i].special == SPARSE)
-			write_sparse(a);
+		else if (ents[i].special == SPARSE || ents[i].special == ZEROS)
+			write_generated(a, ents[i].size, ents[i].special == SPARSE);
 		else if (ents[i].type == AE_IFREG && ents[i].data)
 			archive_write_data(a, ents[i].data, strlen(ents[i].data));
 		archive_entry_free(e);
@@ -192,11 +224,22 @@ write_archive(const char *path, const ent *ents, size_t n)
 }
 
 static int
+unpack_file(fixture *f)
+{
+	int fd = open(f->archive, O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	zk_error_clear(&f->err);
+	int r = zk_unpack_archive(fd, f->archive, f->destfd, &f->limits,
+	    &f->seen, &f->err);
+	close(fd);
+	return r;
+}
+
+static int
 unpack(fixture *f, const ent *ents, size_t n)
 {
 	write_archive(f->archive, ents, n);
-	zk_error_clear(&f->err);
-	return zk_unpack_archive(f->archive, f->destfd, &f->err);
+	return unpack_file(f);
 }
 
 #define UNPACK_OK(f, ents) do { \
@@ -531,34 +574,358 @@ test_not_an_archive(void **state)
 	zk_error err;
 	assert_int_equal(zk_write_file_atomic(f->archive, "hello\n", 6, 0644,
 	    &err), 0);
-	assert_true(zk_unpack_archive(f->archive, f->destfd, &f->err) < 0);
+	assert_true(unpack_file(f) < 0);
 	char want[PATH_MAX + 32];
 	snprintf(want, sizeof(want), "cannot read %s: ", f->archive);
 	assert_memory_equal(f->err.msg, want, strlen(want));
 }
 
-/* ---- sha1 ------------------------------------------------------------- */
+/* ---- limits ----------------------------------------------------------- */
 
 static void
-test_sha1(void **state)
+assert_refused_at(fixture *f, int r, const char *want)
+{
+	if (r == 0)
+		fail_msg("unpacked although a limit was passed");
+	assert_int_equal(r, -EFBIG);
+	assert_string_equal(f->err.msg, want);
+}
+
+static off_t
+archive_size(fixture *f)
+{
+	struct stat st;
+	assert_int_equal(stat(f->archive, &st), 0);
+	return st.st_size;
+}
+
+/* An empty destination again, for a second unpack in one test. */
+static void
+reset_dest(fixture *f)
+{
+	close(f->destfd);
+	assert_int_equal(zk_rm_rf(f->dest, &f->err), 0);
+	assert_int_equal(mkdir(f->dest, 0755), 0);
+	f->destfd = open(f->dest, O_RDONLY | O_DIRECTORY);
+	assert_true(f->destfd >= 0);
+}
+
+static void
+test_limit_files(void **state)
 {
 	fixture *f = *state;
-	char path[PATH_MAX], hex[41];
-	uint64_t size = 99;
+	const ent ents[] = {
+		DIR_("d", 0755), FILE_("d/a", 0644, "a"), SYM("d/b", "a"),
+		FILE_("d/c", 0644, "c"),
+	};
+	set_limit(&f->limits.files, 4, "maxUnpackedFiles in test");
+	UNPACK_OK(f, ents);
+	reset_dest(f);
+	set_limit(&f->limits.files, 3, "maxUnpackedFiles in test");
+	assert_refused_at(f, unpack(f, ents, 4), "archive entry \"d/c\": file "
+	    "count passes the limit of 3 (maxUnpackedFiles in test)");
+	assert_false(exists(f, "d/c"));
+}
+
+/* One entry with a deep path makes a directory per component. */
+static void
+test_limit_files_counts_parents(void **state)
+{
+	fixture *f = *state;
+	const ent ents[] = { FILE_("a/b/c/file", 0644, "x") };
+	set_limit(&f->limits.files, 3, "free inodes");
+	assert_refused_at(f, unpack(f, ents, 1), "archive entry \"a/b/c/file\": "
+	    "file count passes the limit of 3 (free inodes)");
+	assert_false(exists(f, "a/b/c"));
+}
+
+/* A gzip bomb is stopped as it streams: no more than the limit lands. */
+static void
+test_limit_data_gzip_bomb(void **state)
+{
+	fixture *f = *state;
+	const ent ents[] = { SIZED("zeros", ZEROS, BOMB_SIZE) };
+	set_limit(&f->limits.data, MiB, "maxUnpackedSize in test");
+	int r = unpack(f, ents, 1);
+	assert_true(archive_size(f) < BOMB_SIZE / 256);
+	assert_refused_at(f, r, "archive entry \"zeros\": data written passes "
+	    "the limit of 1048576 bytes (maxUnpackedSize in test)");
+	struct stat st = lst(f, "zeros");
+	assert_true(st.st_size <= MiB);
+	assert_true(st.st_blocks * 512 <= MiB + 65536);
+}
+
+/* The data limit counts across files, and exactly the limit is fine. */
+static void
+test_limit_data_total(void **state)
+{
+	fixture *f = *state;
+	const ent ents[] = {
+		FILE_("a", 0644, "12345"), FILE_("b", 0644, "678"),
+	};
+	set_limit(&f->limits.data, 8, "data");
+	UNPACK_OK(f, ents);
+	reset_dest(f);
+	set_limit(&f->limits.data, 7, "data");
+	assert_refused_at(f, unpack(f, ents, 2), "archive entry \"b\": data "
+	    "written passes the limit of 7 bytes (data)");
+}
+
+/*
+ * 100 GiB apparent in a tiny archive lands as a sparse file: it uses no
+ * more disk than its data and counts only that against the data limit.
+ */
+static void
+test_huge_sparse_stays_sparse(void **state)
+{
+	fixture *f = *state;
+	const ent ents[] = { SIZED("huge", SPARSE, HUGE_SIZE) };
+	set_limit(&f->limits.data, 8192, "data");
+	set_limit(&f->limits.apparent, HUGE_SIZE, "apparent");
+	UNPACK_OK(f, ents);
+	assert_true(archive_size(f) < 4096);
+	struct stat st = lst(f, "huge");
+	assert_int_equal(st.st_size, HUGE_SIZE);
+	assert_true(st.st_blocks * 512 <= 64 * 1024);
+	int fd = openat(f->destfd, "huge", O_RDONLY);
+	char c;
+	assert_int_equal(pread(fd, &c, 1, HUGE_SIZE / 2 + 4095), 1);
+	assert_int_equal(c, 'S');
+	assert_int_equal(pread(fd, &c, 1, HUGE_SIZE - 1), 1);
+	assert_int_equal(c, 0);
+	close(fd);
+}
+
+/* Holes cost no disk but are bounded too: nothing is made past it. */
+static void
+test_limit_apparent(void **state)
+{
+	fixture *f = *state;
+	const ent ents[] = {
+		GEN("small", SPARSE),
+		SIZED("huge", SPARSE, HUGE_SIZE),
+	};
+	set_limit(&f->limits.apparent, HUGE_SIZE, "maxApparentSize in test");
+	char want[256];
+	snprintf(want, sizeof(want), "archive entry \"huge\": unpacked size "
+	    "passes the limit of %lld bytes (maxApparentSize in test)",
+	    HUGE_SIZE);
+	assert_refused_at(f, unpack(f, ents, 2), want);
+	assert_false(exists(f, "huge"));
+}
+
+/*
+ * Directory metadata waits in memory for the end of the archive, so many
+ * long-named directories are refused rather than grown without bound.
+ */
+static void
+test_limit_directory_memory(void **state)
+{
+	fixture *f = *state;
+	char names[8][300];
+	ent ents[8];
+	for (size_t i = 0; i < 8; i++) {
+		memset(names[i], 'a' + (int)i, 250);
+		names[i][250] = '\0';
+		ents[i] = (ent)DIR_(names[i], 0755);
+	}
+	/* Each costs its 251 bytes and a small record: 1200 holds a few. */
+	set_limit(&f->limits.memory, 1200, "memory held");
+	int r = unpack(f, ents, 8);
+	assert_int_equal(r, -EFBIG);
+	const char *tail = "\": directory metadata passes the limit of 1200 "
+	    "bytes (memory held)";
+	size_t n = strlen(f->err.msg);
+	assert_true(n > strlen(tail));
+	assert_string_equal(f->err.msg + n - strlen(tail), tail);
+	assert_false(exists(f, names[7]));
+	set_limit(&f->limits.memory, 4000, "memory held");
+	reset_dest(f);
+	UNPACK_OK(f, ents);
+}
+
+/* ---- configuration ------------------------------------------------------ */
+
+static void
+test_config_defaults_and_keys(void **state)
+{
+	(void)state;
+	zk_image_config c;
 	zk_error err;
-	snprintf(path, sizeof(path), "%s/abc", f->base);
-	assert_int_equal(zk_write_file_atomic(path, "abc", 3, 0644, &err), 0);
-	assert_int_equal(zk_sha1_file(path, hex, &size, &err), 0);
-	assert_string_equal(hex, "a9993e364706816aba3e25717850c26c9cd0d89d");
-	assert_int_equal(size, 3);
+	assert_int_equal(zk_image_config_parse(NULL, "conf", &c, &err), 0);
+	assert_true(c.max_unpacked_size == 64ULL << 30);
+	assert_true(c.max_apparent_size == 1ULL << 40);
+	assert_true(c.max_unpacked_files == 1000000);
+	json_t *j = json_pack("{s:I, s:I, s:I, s:[s]}", "maxUnpackedSize",
+	    (json_int_t)1000, "maxApparentSize", (json_int_t)2000,
+	    "maxUnpackedFiles", (json_int_t)30, "sources", "https://x");
+	assert_int_equal(zk_image_config_parse(j, "conf", &c, &err), 0);
+	json_decref(j);
+	assert_true(c.max_unpacked_size == 1000);
+	assert_true(c.max_apparent_size == 2000);
+	assert_true(c.max_unpacked_files == 30);
+}
 
-	assert_int_equal(zk_write_file_atomic(path, "", 0, 0644, &err), 0);
-	assert_int_equal(zk_sha1_file(path, hex, &size, &err), 0);
-	assert_string_equal(hex, "da39a3ee5e6b4b0d3255bfef95601890afd80709");
-	assert_int_equal(size, 0);
+static void
+test_config_bad_values(void **state)
+{
+	(void)state;
+	static const char *const bad[] = {
+		"{\"maxUnpackedSize\": \"64G\"}", "{\"maxUnpackedFiles\": 0}",
+		"{\"maxApparentSize\": -1}", "{\"maxUnpackedSize\": 1.5}",
+	};
+	static const char *const key[] = {
+		"maxUnpackedSize", "maxUnpackedFiles", "maxApparentSize",
+		"maxUnpackedSize",
+	};
+	for (size_t i = 0; i < ZK_ARRAY_SIZE(bad); i++) {
+		json_t *j = json_loads(bad[i], 0, NULL);
+		zk_image_config c;
+		zk_error err;
+		assert_int_equal(zk_image_config_parse(j, "/p/imgadm.conf", &c,
+		    &err), -EINVAL);
+		json_decref(j);
+		char want[128];
+		snprintf(want, sizeof(want), "/p/imgadm.conf: \"%s\" must be a "
+		    "positive integer (%s)", key[i], strcmp(key[i],
+		    "maxUnpackedFiles") == 0 ? "files" : "bytes");
+		assert_string_equal(err.msg, want);
+	}
+}
 
-	snprintf(path, sizeof(path), "%s/missing", f->base);
-	assert_int_equal(zk_sha1_file(path, hex, &size, &err), -ENOENT);
+static void
+test_config_load(void **state)
+{
+	fixture *f = *state;
+	char path[PATH_MAX];
+	zk_image_config c;
+	zk_error err;
+	snprintf(path, sizeof(path), "%s/imgadm.conf", f->base);
+	assert_int_equal(zk_image_config_load(path, &c, &err), 0);
+	assert_true(c.max_unpacked_files == 1000000);
+	const char *text = "{\"maxUnpackedFiles\": 7}\n";
+	assert_int_equal(zk_write_file_atomic(path, text, strlen(text), 0644,
+	    &err), 0);
+	assert_int_equal(zk_image_config_load(path, &c, &err), 0);
+	assert_true(c.max_unpacked_files == 7);
+	assert_int_equal(zk_write_file_atomic(path, "{", 1, 0644, &err), 0);
+	assert_int_equal(zk_image_config_load(path, &c, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "imgadm.conf is not valid JSON"));
+}
+
+/* ---- limits from the file system ---------------------------------------- */
+
+static void
+test_limits_from_free_space(void **state)
+{
+	(void)state;
+	zk_image_config c;
+	zk_error err;
+	zk_image_config_parse(NULL, "/c", &c, &err);
+	struct statvfs fs = {
+		.f_frsize = 4096, .f_blocks = 1000, .f_bavail = 500,
+		.f_files = 1000, .f_favail = 900,
+	};
+	zk_unpack_limits l;
+	zk_unpack_limits_for(&c, "/c", &fs, "/p/images", &l);
+	/* 5 % of 4096000 bytes and of 1000 inodes are kept free. */
+	assert_true(l.data.max == 500 * 4096 - 204800);
+	assert_string_equal(l.data.what,
+	    "free space on /p/images less a reserve of 204800 bytes");
+	assert_true(l.files.max == 900 - 50);
+	assert_string_equal(l.files.what,
+	    "free inodes on /p/images less a reserve of 50");
+	assert_true(l.apparent.max == 1ULL << 40);
+	assert_string_equal(l.apparent.what, "maxApparentSize in /c");
+	assert_true(l.memory.max == 64 << 20);
+
+	/* Less free than the reserve: nothing may be written. */
+	fs.f_bavail = 10;
+	fs.f_favail = 10;
+	zk_unpack_limits_for(&c, "/c", &fs, "/p/images", &l);
+	assert_true(l.data.max == 0 && l.files.max == 0);
+}
+
+static void
+test_limits_ceiling_wins(void **state)
+{
+	(void)state;
+	zk_image_config c = {
+		.max_unpacked_size = 1000, .max_apparent_size = 5000,
+		.max_unpacked_files = 20,
+	};
+	/* 4 TiB free: the reserve stops at 1 GiB.  f_files 0: no count. */
+	struct statvfs fs = {
+		.f_frsize = 4096, .f_blocks = 1ULL << 30, .f_bavail = 1ULL << 30,
+	};
+	zk_unpack_limits l;
+	zk_unpack_limits_for(&c, "/c", &fs, "/p", &l);
+	assert_true(l.data.max == 1000);
+	assert_string_equal(l.data.what, "maxUnpackedSize in /c");
+	assert_true(l.files.max == 20);
+	assert_string_equal(l.files.what, "maxUnpackedFiles in /c");
+	c.max_unpacked_size = UINT64_MAX;
+	zk_unpack_limits_for(&c, "/c", &fs, "/p", &l);
+	assert_true(l.data.max == (1ULL << 42) - (1ULL << 30));
+}
+
+/* ---- digests ------------------------------------------------------------ */
+
+static void
+assert_digest(fixture *f, const char *data, const char *sha1,
+    const char *sha256)
+{
+	char path[PATH_MAX];
+	zk_file_digest d;
+	zk_error err;
+	snprintf(path, sizeof(path), "%s/data", f->base);
+	assert_int_equal(zk_write_file_atomic(path, data, strlen(data), 0644,
+	    &err), 0);
+	int fd = open(path, O_RDONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(lseek(fd, 1, SEEK_SET), 1);	/* offset is ignored */
+	assert_int_equal(zk_digest_fd(fd, path, &d, &err), 0);
+	close(fd);
+	assert_string_equal(d.sha1, sha1);
+	assert_string_equal(d.sha256, sha256);
+	assert_int_equal(d.size, strlen(data));
+}
+
+static void
+test_digest(void **state)
+{
+	fixture *f = *state;
+	assert_digest(f, "abc", "a9993e364706816aba3e25717850c26c9cd0d89d",
+	    "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	assert_digest(f, "", "da39a3ee5e6b4b0d3255bfef95601890afd80709",
+	    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+}
+
+/*
+ * What the unpacker read digests to what the file does, bytes after the
+ * end of the tar included: the install compares the two to know that the
+ * file it unpacked is the one it verified.
+ */
+static void
+test_seen_digest_is_the_whole_file(void **state)
+{
+	fixture *f = *state;
+	const ent ents[] = { GEN("big", BIG) };
+	write_archive(f->archive, ents, 1);
+	FILE *a = fopen(f->archive, "a");
+	assert_non_null(a);
+	fputs("trailing bytes after the compressed tar", a);
+	fclose(a);
+	int r = unpack_file(f);
+	if (r != 0)
+		fail_msg("unpack failed: %s", f->err.msg);
+	int fd = open(f->archive, O_RDONLY);
+	zk_file_digest whole;
+	assert_int_equal(zk_digest_fd(fd, f->archive, &whole, &f->err), 0);
+	close(fd);
+	assert_int_equal(f->seen.size, whole.size);
+	assert_string_equal(f->seen.sha256, whole.sha256);
+	assert_string_equal(f->seen.sha1, "");	/* not needed, not paid for */
 }
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -584,7 +951,20 @@ main(void)
 		T(test_refuse_char_device),
 		T(test_refuse_block_device),
 		T(test_not_an_archive),
-		T(test_sha1),
+		T(test_limit_files),
+		T(test_limit_files_counts_parents),
+		T(test_limit_data_gzip_bomb),
+		T(test_limit_data_total),
+		T(test_huge_sparse_stays_sparse),
+		T(test_limit_apparent),
+		T(test_limit_directory_memory),
+		T(test_config_defaults_and_keys),
+		T(test_config_bad_values),
+		T(test_config_load),
+		T(test_limits_from_free_space),
+		T(test_limits_ceiling_wins),
+		T(test_digest),
+		T(test_seen_digest_is_the_whole_file),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
