@@ -1,15 +1,18 @@
 /*
  * The image unpacker: zk_unpack_archive on whatever bytes an image file
  * holds (tar, bare or compressed with gzip, bzip2 or xz), as imgadm runs
- * it: as root, into an empty directory.
+ * it: as root, into an empty directory, within the limits imgadm would
+ * set there (the defaults of imgadm.conf and the free space).
  *
  * The archive is an in-memory file; it unpacks into root/ of a scratch
  * directory, emptied after every input.  Run as root, the scratch
  * directory is a 32 MiB tmpfs mounted in a mount namespace of this process
- * alone, so a decompression bomb ends in ENOSPC, not a full /dev/shm.
+ * alone, so even a bomb the limits missed would end in ENOSPC, not a full
+ * /dev/shm.
  *
- * Invariants: nothing appears beside root/ (no entry escaped), and root/
- * holds no device node or socket.
+ * Invariants: nothing appears beside root/ (no entry escaped), root/ holds
+ * no device node or socket, and an archive unpacked whole was read whole:
+ * the size and sha256 the unpacker saw are the file's.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -17,6 +20,7 @@
 #include <sched.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include "fuzz_util.h"
 #include "image_install.h"
@@ -25,6 +29,7 @@ static char scratch[64];
 static int scratch_fd = -1;
 static bool mounted;
 static fuzz_file archive;
+static zk_unpack_limits limits;
 
 static void
 scratch_remove(void)
@@ -53,6 +58,12 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	scratch_fd = open(scratch, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	FUZZ_ASSERT(scratch_fd >= 0);
 	FUZZ_ASSERT(mkdirat(scratch_fd, "outside", 0700) == 0);
+	zk_image_config conf;
+	struct statvfs fs;
+	zk_error err = { 0 };
+	FUZZ_ASSERT(zk_image_config_parse(NULL, "imgadm.conf", &conf, &err) == 0);
+	FUZZ_ASSERT(fstatvfs(scratch_fd, &fs) == 0);
+	zk_unpack_limits_for(&conf, "imgadm.conf", &fs, scratch, &limits);
 	return 0;
 }
 
@@ -117,7 +128,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    O_CLOEXEC);
 	FUZZ_ASSERT(root >= 0);
 	zk_error err = { 0 };
-	(void)zk_unpack_archive(archive.path, root, &err);
+	zk_file_digest seen, file;
+	if (zk_unpack_archive(archive.fd, "image", root, &limits, &seen,
+	    &err) == 0) {
+		FUZZ_ASSERT(zk_digest_fd(archive.fd, "image", &file, &err) == 0);
+		FUZZ_ASSERT(seen.size == size && file.size == size);
+		FUZZ_ASSERT(strcmp(seen.sha256, file.sha256) == 0);
+	}
 	close(root);
 	check_nothing_escaped();
 	sweep(scratch_fd, "root");
