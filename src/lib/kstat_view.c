@@ -55,26 +55,48 @@ is_regex(const char *s)
 }
 
 /*
- * glibc's regcomp() copies the operand of every + and {m,n} ("a+" is
- * "aa*"), so stacked or nested repetitions grow the compiled pattern
- * geometrically, and the time to compile it faster still: "/m+++...+/",
- * 60 bytes, took gigabytes, and "((((((((((a?)+)+)+)+)+)+)+)+)+)+)+" takes
- * minutes (both found by fuzz_kstat_operand).  A kstat field is at most
- * 30 characters, so the size after those copies is estimated first and
- * refused beyond this many elements, which compile in milliseconds.
+ * glibc's regcomp() can take gigabytes or minutes over a pattern of a few
+ * dozen bytes (both found by fuzz_kstat_operand): it copies the operand
+ * of every + and {m,n} ("a+" is "aa*"), so stacked or nested repetitions
+ * grow geometrically, and repeating what can match nothing ("a*+",
+ * "((a?){8})+") makes its epsilon closures explode.  No kstat field (at
+ * most 30 characters) needs either, so the pattern is read once before
+ * regcomp(): a repetition of what can match nothing, a back-reference (a
+ * backtracking match), or more than RE_SIZE_MAX elements once the copies
+ * are counted is refused.  What passes compiles in milliseconds.
  */
 #define RE_SIZE_MAX 256
 #define RE_DEPTH_MAX 32
 
+/* A group as far as it is read. */
 typedef struct re_frame {
-	size_t total;	/* elements of the group so far */
-	size_t last;	/* of its last atom: what a repetition copies */
+	size_t total;		/* elements, copies counted */
+	size_t last;		/* of the last atom: what a repetition copies */
+	bool last_empty;	/* the last atom can match "" (none: true) */
+	bool prefix_empty;	/* so can all before it in this branch */
+	bool branch_empty;	/* so can an earlier branch (before a '|') */
 } re_frame;
 
-/* Copies "{m}", "{m,}" or "{m,n}" at s makes (the larger count, one more
- * when unbounded), *end at its '}'; 0 when s starts no such bound. */
+static const re_frame re_frame_new = { .last_empty = true,
+    .prefix_empty = true };
+
+static bool
+re_frame_empty(const re_frame *f)
+{
+	return f->branch_empty || (f->prefix_empty && f->last_empty);
+}
+
+/* One token: an atom of `size` elements, or a repetition making `times`
+ * copies of the last atom; either may leave something matching "". */
+typedef struct re_token {
+	size_t size, times;
+	bool empty;
+} re_token;
+
+/* {m}, {m,} or {m,n} at s: the copies (the larger count, one more when
+ * unbounded), *end at its '}'; 0 when s starts no such bound. */
 static size_t
-re_bound(const char *s, const char **end)
+re_bound(const char *s, const char **end, bool *empty)
 {
 	char *e;
 	if (!isdigit((unsigned char)s[1]))
@@ -83,13 +105,15 @@ re_bound(const char *s, const char **end)
 	if (e[0] == ',' && e[1] == '}') {
 		n = m + 1;
 		e++;
-	} else if (e[0] == ',' && isdigit((unsigned char)e[1]))
+	} else if (e[0] == ',' && isdigit((unsigned char)e[1])) {
 		n = strtoul(e + 1, &e, 10);
+	}
 	if (*e != '}')
 		return 0;
 	*end = e;
+	*empty = m == 0;
 	n = n > m ? n : m;
-	return n > RE_SIZE_MAX ? RE_SIZE_MAX + 1 : n;
+	return n == 0 ? 1 : n > RE_SIZE_MAX ? RE_SIZE_MAX + 1 : n;
 }
 
 /* The ']' closing the bracket expression at s ("[]a]", "[^]a]" and
@@ -114,48 +138,89 @@ re_bracket_end(const char *s)
 	return *p == ']' ? p : NULL;
 }
 
-static bool
-re_too_big(const char *re)
+/* The token at *p other than a parenthesis or '|'; *p moves to its end. */
+static const char *
+re_token_at(const char **p, re_token *t)
 {
-	re_frame st[RE_DEPTH_MAX] = { { 0, 0 } };
+	*t = (re_token){ .size = 1 };
+	const char *s = *p, *e;
+	switch (*s) {
+	case '^': case '$':
+		t->empty = true;
+		break;
+	case '*': case '?':
+		t->times = 1;
+		t->empty = true;
+		break;
+	case '+':
+		t->times = 2;
+		break;
+	case '{':
+		t->times = re_bound(s, p, &t->empty);
+		break;
+	case '[':
+		if ((e = re_bracket_end(s)) != NULL)
+			*p = e;
+		break;
+	case '\\':
+		if (s[1] >= '1' && s[1] <= '9')
+			return "back-references are not supported";
+		*p += s[1] != '\0';
+		break;
+	}
+	return NULL;
+}
+
+static const char *
+re_add(re_frame *f, const re_token *t)
+{
+	if (t->times == 0) {
+		f->prefix_empty = f->prefix_empty && f->last_empty;
+		f->total += t->size;
+		f->last = t->size;
+		f->last_empty = t->empty;
+	} else if (f->last_empty) {
+		return "it repeats what can match nothing";
+	} else {
+		f->total += f->last * (t->times - 1);
+		f->last *= t->times;
+		f->last_empty = t->empty;
+	}
+	return f->total > RE_SIZE_MAX ? "its repetitions make it too large" :
+	    NULL;
+}
+
+/* Why regcomp() must not be given this pattern, or NULL. */
+static const char *
+re_refusal(const char *re)
+{
+	re_frame st[RE_DEPTH_MAX] = { re_frame_new };
 	size_t depth = 0;
-	for (const char *p = re; *p != '\0'; p++) {
-		size_t atom = 1, times = 0;
+	const char *why = NULL;
+	for (const char *p = re; *p != '\0' && why == NULL; p++) {
+		re_token t = { .size = 1 };
 		if (*p == '(') {
 			if (++depth == RE_DEPTH_MAX)
-				return true;
-			st[depth] = (re_frame){ 0, 0 };
+				return "its groups nest too deep";
+			st[depth] = re_frame_new;
+			continue;
+		}
+		if (*p == '|') {
+			re_frame *f = &st[depth];
+			*f = (re_frame){ .total = f->total, .last_empty = true,
+			    .prefix_empty = true, .branch_empty = re_frame_empty(f) };
 			continue;
 		}
 		if (*p == ')' && depth > 0) {
-			atom = st[depth].total > 0 ? st[depth].total : 1;
-			depth--;
-		} else if (*p == '|') {
-			st[depth].last = 0;
-			continue;
-		} else if (*p == '*' || *p == '?') {
-			continue;	/* a loop or a choice: nothing copied */
-		} else if (*p == '+') {
-			times = 2;
-		} else if (*p == '{') {
-			times = re_bound(p, &p);
-		} else if (*p == '[' && re_bracket_end(p) != NULL) {
-			p = re_bracket_end(p);
-		} else if (*p == '\\' && p[1] != '\0') {
-			p++;
+			const re_frame *g = &st[depth--];
+			t.size = g->total > 0 ? g->total : 1;
+			t.empty = re_frame_empty(g);
+		} else if ((why = re_token_at(&p, &t)) != NULL) {
+			break;
 		}
-		re_frame *f = &st[depth];
-		if (times > 0) {
-			f->total += f->last * (times - 1);
-			f->last *= times;
-		} else {
-			f->total += atom;
-			f->last = atom;
-		}
-		if (f->total > RE_SIZE_MAX)
-			return true;
+		why = re_add(&st[depth], &t);
 	}
-	return false;
+	return why;
 }
 
 static int
@@ -171,9 +236,10 @@ pattern_init(pattern *p, const char *text, const char *what, zk_error *err)
 	_cleanup_free_ char *body = strndup(text + 1, strlen(text) - 2);
 	if (body == NULL)
 		return zk_fail(err, ENOMEM, "out of memory");
-	if (re_too_big(body))
-		return zk_fail(err, EINVAL, "invalid %s pattern %s: its "
-		    "repetitions make it too large", what, text);
+	const char *refused = re_refusal(body);
+	if (refused != NULL)
+		return zk_fail(err, EINVAL, "invalid %s pattern %s: %s", what,
+		    text, refused);
 	int rc = regcomp(&p->re, body, REG_EXTENDED | REG_NOSUB);
 	if (rc != 0) {
 		char why[256];
