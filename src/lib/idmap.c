@@ -122,8 +122,9 @@ slot_free(const char *owner, const char *dataset)
 static uint32_t
 first_slot(const char *uuid)
 {
-	return (uint32_t)strtoul((char[9]){ uuid[0], uuid[1], uuid[2], uuid[3],
-	    uuid[4], uuid[5], uuid[6], uuid[7], 0 }, NULL, 16) % ZK_IDMAP_SLOTS;
+	unsigned int head = 0;
+	sscanf(uuid, "%8x", &head);
+	return head % ZK_IDMAP_SLOTS;
 }
 
 int

@@ -94,8 +94,11 @@ zk_zone_ids_ensure(const zk_paths *p, json_t *cfg, zk_idmap *m,
 	}
 	close(fd);
 	zk_idmap_to_config(cfg, m);
-	if ((r = zk_store_save(p, cfg, err)) < 0)
+	if ((r = zk_store_save(p, cfg, err)) < 0) {
+		zk_idmap_release(p, uuid, m, NULL);
+		unlink(mark);
 		return r;
+	}
 	return shift_layer(p, uuid, m, mark, err);
 }
 
