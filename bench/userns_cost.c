@@ -10,7 +10,7 @@
  *             overlay with the image directory as lower layer on the mount
  *             point, comes back and releases the child; it answers, exits
  *             and is reaped.
- * userns (b): what zonekit adds (src/lib/userns.c, zone_root.c,
+ * userns (b): what zonekit adds (src/lib/zone/userns.c, zone_root.c,
  *             zone_runtime.c): euid switched to the zone's host base id
  *             (SECBIT_NO_SETUID_FIXUP) around a clone with CLONE_NEWUSER,
  *             uid_map and gid_map written, the image opened as a detached

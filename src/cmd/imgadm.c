@@ -13,13 +13,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cleanup.h"
-#include "image.h"
-#include "image_install.h"
-#include "json_util.h"
-#include "paths.h"
-#include "table.h"
-#include "uuid.h"
+#include "image/image.h"
+#include "image/image_install.h"
+#include "util/cleanup.h"
+#include "util/json_util.h"
+#include "util/paths.h"
+#include "util/uuid.h"
+#include "view/table.h"
 
 #define EXIT_USAGE 2
 #define EXIT_NOT_INSTALLED 3

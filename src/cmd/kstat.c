@@ -15,11 +15,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cleanup.h"
-#include "kstat_store.h"
-#include "kstat_view.h"
-#include "fsutil.h"
-#include "paths.h"
+#include "kstat/kstat_store.h"
+#include "kstat/kstat_view.h"
+#include "util/cleanup.h"
+#include "util/fsutil.h"
+#include "util/paths.h"
 
 #define EXIT_NOMATCH 1
 #define EXIT_USAGE 2

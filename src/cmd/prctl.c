@@ -13,17 +13,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cgroup.h"
-#include "cleanup.h"
-#include "ctl.h"
-#include "json_util.h"
-#include "kstat_store.h"
-#include "paths.h"
-#include "rctl.h"
-#include "rctl_value.h"
-#include "store.h"
-#include "uuid.h"
-#include "vm.h"
+#include "cgroup/cgroup.h"
+#include "config/rctl.h"
+#include "config/store.h"
+#include "kstat/kstat_store.h"
+#include "util/cleanup.h"
+#include "util/json_util.h"
+#include "util/paths.h"
+#include "util/uuid.h"
+#include "view/rctl_value.h"
+#include "vm/ctl.h"
+#include "vm/vm.h"
 
 #define EXIT_USAGE 2
 #define CTL_TIMEOUT_MS 10000

@@ -10,14 +10,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cleanup.h"
-#include "json_util.h"
-#include "manifest.h"
-#include "paths.h"
-#include "relay.h"
-#include "uuid.h"
-#include "vm.h"
-#include "vmlist.h"
+#include "config/manifest.h"
+#include "term/relay.h"
+#include "util/cleanup.h"
+#include "util/json_util.h"
+#include "util/paths.h"
+#include "util/uuid.h"
+#include "view/vmlist.h"
+#include "vm/vm.h"
 
 #define EXIT_USAGE 2
 

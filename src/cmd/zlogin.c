@@ -19,16 +19,16 @@
 #include <linux/close_range.h>
 #include <unistd.h>
 
-#include "cleanup.h"
-#include "paths.h"
-#include "proc.h"
-#include "pipe_relay.h"
-#include "privileges.h"
-#include "pty.h"
-#include "relay.h"
-#include "uuid.h"
-#include "vm.h"
-#include "zone_enter.h"
+#include "term/pipe_relay.h"
+#include "term/pty.h"
+#include "term/relay.h"
+#include "util/cleanup.h"
+#include "util/paths.h"
+#include "util/proc.h"
+#include "util/uuid.h"
+#include "vm/vm.h"
+#include "zone/privileges.h"
+#include "zone/zone_enter.h"
 
 #define ENV_MAX 8
 

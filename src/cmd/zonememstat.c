@@ -12,13 +12,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cleanup.h"
-#include "json_util.h"
-#include "kstat_store.h"
-#include "paths.h"
-#include "store.h"
-#include "uuid.h"
-#include "zonememstat_fmt.h"
+#include "config/store.h"
+#include "kstat/kstat_store.h"
+#include "util/cleanup.h"
+#include "util/json_util.h"
+#include "util/paths.h"
+#include "util/uuid.h"
+#include "view/zonememstat_fmt.h"
 
 #define EXIT_USAGE 2
 

@@ -12,13 +12,13 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
-#include "cleanup.h"
-#include "json_util.h"
-#include "manifest.h"
-#include "proc.h"
-#include "rctl.h"
-#include "storage.h"
-#include "store.h"
+#include "config/manifest.h"
+#include "config/rctl.h"
+#include "config/store.h"
+#include "storage/storage.h"
+#include "util/cleanup.h"
+#include "util/json_util.h"
+#include "util/proc.h"
 #include "zoneadmd.h"
 
 #define MAX_KSTATS (8 * ZK_CTRL_MAX_KSTATS)

@@ -28,19 +28,19 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cgroup.h"
-#include "clock.h"
-#include "cleanup.h"
-#include "ctl.h"
-#include "fault.h"
-#include "fsutil.h"
-#include "json_util.h"
-#include "proc.h"
-#include "rctl.h"
-#include "store.h"
-#include "zone_root.h"
-#include "uuid.h"
-#include "zone_runtime.h"
+#include "cgroup/cgroup.h"
+#include "config/rctl.h"
+#include "config/store.h"
+#include "util/cleanup.h"
+#include "util/clock.h"
+#include "util/fault.h"
+#include "util/fsutil.h"
+#include "util/json_util.h"
+#include "util/proc.h"
+#include "util/uuid.h"
+#include "vm/ctl.h"
+#include "zone/zone_root.h"
+#include "zone/zone_runtime.h"
 #include "zoneadmd.h"
 
 void

@@ -9,11 +9,11 @@
 #include <jansson.h>
 #include <stdbool.h>
 
-#include "cgroup.h"
-#include "controller.h"
-#include "kstat_store.h"
-#include "paths.h"
-#include "zone_runtime.h"
+#include "cgroup/cgroup.h"
+#include "controllers/controller.h"
+#include "kstat/kstat_store.h"
+#include "util/paths.h"
+#include "zone/zone_runtime.h"
 
 #define MAX_CLIENTS 16
 #define KILL_TIMEOUT_MS 5000

@@ -14,9 +14,9 @@
 #include <errno.h>
 #include <sys/socket.h>
 
-#include "ctl.h"
+#include "config/rctl.h"
 #include "fuzz_util.h"
-#include "rctl.h"
+#include "vm/ctl.h"
 
 /* zoneadmd's line buffer; longer lines arrive in pieces */
 #define LINE_MAX_ZONEADMD 256

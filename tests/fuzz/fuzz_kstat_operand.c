@@ -9,7 +9,7 @@
  * class selects exactly what no query at all selects.
  */
 #include "fuzz_util.h"
-#include "kstat_view.h"
+#include "kstat/kstat_view.h"
 
 #define NKSTATS 6
 

@@ -14,9 +14,9 @@
  */
 #include <jansson.h>
 
+#include "config/manifest.h"
 #include "fuzz_util.h"
-#include "manifest.h"
-#include "vnic.h"
+#include "net/vnic.h"
 
 #define UUID "2f6e7bba-2f3e-4d21-9d0a-5c3c0e2ad4a1"
 

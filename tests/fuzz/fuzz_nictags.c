@@ -12,7 +12,7 @@
 #include <net/if.h>
 
 #include "fuzz_util.h"
-#include "vnic.h"
+#include "net/vnic.h"
 
 static fuzz_file file;
 

@@ -11,7 +11,7 @@
 #include <inttypes.h>
 
 #include "fuzz_util.h"
-#include "rctl_value.h"
+#include "view/rctl_value.h"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

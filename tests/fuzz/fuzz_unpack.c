@@ -23,7 +23,7 @@
 #include <sys/statvfs.h>
 
 #include "fuzz_util.h"
-#include "image_install.h"
+#include "image/image_install.h"
 
 static char scratch[64];
 static int scratch_fd = -1;

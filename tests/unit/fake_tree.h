@@ -9,7 +9,7 @@
 #include <limits.h>
 #include <stdio.h>
 
-#include "fsutil.h"
+#include "util/fsutil.h"
 
 static inline void
 fake_put(const char *root, const char *rel, const char *content)

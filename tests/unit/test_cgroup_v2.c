@@ -33,9 +33,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "cgroup.h"
+#include "cgroup/cgroup.h"
 #include "fake_tree.h"
-#include "fsutil.h"
+#include "util/fsutil.h"
 
 #define GiB (INT64_C(1) << 30)
 

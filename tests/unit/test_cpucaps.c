@@ -15,13 +15,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cgroup.h"
-#include "controller.h"
-#include "cpucaps.h"
+#include "cgroup/cgroup.h"
+#include "controllers/controller.h"
+#include "controllers/cpucaps.h"
 #include "fake_tree.h"
-#include "fsutil.h"
-#include "json_util.h"
-#include "kstat_store.h"
+#include "kstat/kstat_store.h"
+#include "util/fsutil.h"
+#include "util/json_util.h"
 
 extern const zk_controller_ops zk_cpucaps_ops;
 

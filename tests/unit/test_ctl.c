@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ctl.h"
+#include "vm/ctl.h"
 
 static zk_ctl_request
 parse_ok(const char *line)

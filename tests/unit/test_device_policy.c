@@ -26,8 +26,8 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
-#include "cgroup.h"
-#include "device_policy.h"
+#include "cgroup/cgroup.h"
+#include "cgroup/device_policy.h"
 
 /* ---- a cgroup device program interpreter ---- */
 

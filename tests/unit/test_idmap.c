@@ -14,9 +14,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "fsutil.h"
-#include "idmap.h"
-#include "idshift.h"
+#include "util/fsutil.h"
+#include "zone/idmap.h"
+#include "zone/idshift.h"
 
 typedef struct fixture {
 	char dir[64];

@@ -23,10 +23,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cleanup.h"
-#include "fsutil.h"
-#include "kstat_store.h"
-#include "kstat_view.h"
+#include "kstat/kstat_store.h"
+#include "kstat/kstat_view.h"
+#include "util/cleanup.h"
+#include "util/fsutil.h"
 
 #define UUID "87b5509f-7c02-47e2-8b31-b26eadfc0746"
 #define UUID30 "87b5509f-7c02-47e2-8b31-b26ead"

@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json_util.h"
-#include "manifest.h"
+#include "config/manifest.h"
+#include "util/json_util.h"
 
 #define IMG "6f5e3e1a-0c3b-4a8f-9b1e-2f4d5c6b7a89"
 #define VM_UUID "11111111-2222-4333-8444-555555555555"

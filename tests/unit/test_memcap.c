@@ -17,14 +17,14 @@
 #include <poll.h>
 #include <unistd.h>
 
-#include "cgroup.h"
-#include "controller.h"
+#include "cgroup/cgroup.h"
+#include "controllers/controller.h"
+#include "controllers/loadavg.h"
+#include "controllers/memcap.h"
 #include "fake_tree.h"
-#include "fsutil.h"
-#include "kstat_store.h"
-#include "loadavg.h"
-#include "memcap.h"
-#include "zonememstat_fmt.h"
+#include "kstat/kstat_store.h"
+#include "util/fsutil.h"
+#include "view/zonememstat_fmt.h"
 
 extern const zk_controller_ops zk_memcap_ops;
 

@@ -10,10 +10,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "fault.h"
-#include "paths.h"
-#include "proc.h"
-#include "uuid.h"
+#include "util/fault.h"
+#include "util/paths.h"
+#include "util/proc.h"
+#include "util/uuid.h"
 
 static void
 clear_env(void)

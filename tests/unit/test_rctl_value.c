@@ -11,8 +11,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "rctl.h"
-#include "rctl_value.h"
+#include "config/rctl.h"
+#include "view/rctl_value.h"
 
 static const zk_rctl *
 rctl(const char *name)

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <cmocka.h>
 
-#include "table.h"
+#include "view/table.h"
 
 #define NCOLS(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -23,10 +23,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cleanup.h"
-#include "digest.h"
-#include "fsutil.h"
-#include "image_install.h"
+#include "image/digest.h"
+#include "image/image_install.h"
+#include "util/cleanup.h"
+#include "util/fsutil.h"
 
 #define MTIME 1600000000	/* 2020-09-13, far from "now" */
 #define BIG_SIZE (3 * 1024 * 1024 + 17)	/* spans many data blocks */

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "vmlist.h"
+#include "view/vmlist.h"
 
 #define UUID1 "aaaaaaaa-0000-4000-8000-000000000001"
 #define UUID2 "bbbbbbbb-0000-4000-8000-000000000002"

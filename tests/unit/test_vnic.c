@@ -11,9 +11,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ipv4.h"
-#include "json_util.h"
-#include "vnic.h"
+#include "net/ipv4.h"
+#include "net/vnic.h"
+#include "util/json_util.h"
 
 static const char U1[] = "87b5509f-7c02-47e2-8b31-b26eadfc0746";
 static const char U2[] = "87b5509f-7c02-47e2-8b31-b26eadfc0747";

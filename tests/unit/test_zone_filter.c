@@ -47,10 +47,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cleanup.h"
-#include "privileges.h"
+#include "util/cleanup.h"
 #include "zk_config.h"
-#include "zone_filter.h"
+#include "zone/privileges.h"
+#include "zone/zone_filter.h"
 #if ZK_SECCOMP_PREBUILT
 #include "zone_filter_bpf.h"
 #endif
