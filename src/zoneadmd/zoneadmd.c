@@ -5,7 +5,9 @@
  * killed the zone keeps running; the next zoneadmd (-a) adopts it.
  *
  * Single-threaded and event-driven: it sleeps in epoll_wait until the
- * zone's init exits, a request arrives, or console bytes flow.
+ * zone's init exits, a request arrives, console bytes flow, the zone's
+ * policy (controllers/policy.h) has work, or a client's request is due.
+ * Nothing in the loop waits for a client.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,7 +24,6 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/timerfd.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -36,6 +37,7 @@
 #include "util/fault.h"
 #include "util/fsutil.h"
 #include "util/json_util.h"
+#include "util/lock.h"
 #include "util/proc.h"
 #include "util/uuid.h"
 #include "vm/ctl.h"
@@ -43,7 +45,7 @@
 #include "zone/zone_runtime.h"
 #include "zoneadmd.h"
 
-void
+static void __attribute__((format(printf, 2, 3)))
 zlog(const zoneadmd *z, const char *fmt, ...)
 {
 	char ts[32], line[ZK_ERROR_MAX + 128];
@@ -77,7 +79,7 @@ write_run_file(const zoneadmd *z, const char *name, const char *text)
 {
 	char path[PATH_MAX];
 	zk_error err;
-	snprintf(path, sizeof(path), "%s/%s", z->run, name);
+	zk_path_run_file(&z->paths, z->uuid, name, path);
 	int r = zk_write_file_replace(path, text, strlen(text), 0600, &err);
 	if (r < 0)
 		zlog(z, "%s", err.msg);
@@ -89,19 +91,21 @@ set_state(const zoneadmd *z, const char *state)
 {
 	char line[40];
 	snprintf(line, sizeof(line), "%s\n", state);
-	write_run_file(z, "state", line);
+	write_run_file(z, ZK_RUN_STATE, line);
 }
 
 /* ---- epoll bookkeeping ---------------------------------------------------- */
 
-int
-watch(const zoneadmd *z, int fd)
+static int
+watch(const zoneadmd *z, int fd, const char *what, zk_error *err)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
-	return epoll_ctl(z->epfd, EPOLL_CTL_ADD, fd, &ev);
+	if (epoll_ctl(z->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
+		return zk_fail_errno(err, errno, "cannot watch %s", what);
+	return 0;
 }
 
-void
+static void
 unwatch(const zoneadmd *z, int fd)
 {
 	epoll_ctl(z->epfd, EPOLL_CTL_DEL, fd, NULL);
@@ -149,6 +153,13 @@ reply(client *c, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* Every failure a request meets is answered here (ctl.h's "error"). */
+static void
+reply_error(client *c, const zk_error *err)
+{
+	reply(c, "error %s", err->msg);
+}
+
 /* Answer everyone waiting for a stop or reboot to finish. */
 static void
 reply_waiters(zoneadmd *z, client_kind kind, const char *text)
@@ -169,10 +180,10 @@ static int
 alloc_zoneid(zoneadmd *z, zk_error *err)
 {
 	char path[PATH_MAX];
-	snprintf(path, sizeof(path), "%s/zoneid.lock", z->paths.rundir);
-	_cleanup_close_ int lock = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (lock < 0 || flock(lock, LOCK_EX) < 0)
-		return zk_fail_errno(err, errno, "cannot lock %s", path);
+	_cleanup_close_ int lock = -1;
+	int r = zk_lock(&z->paths, ZK_LOCK_ZONEIDS, false, &lock, err);
+	if (r < 0)
+		return r;
 	_cleanup_closedir_ DIR *d = opendir(z->paths.rundir);
 	if (d == NULL)
 		return zk_fail_errno(err, errno, "cannot read %s", z->paths.rundir);
@@ -182,8 +193,7 @@ alloc_zoneid(zoneadmd *z, zk_error *err)
 		if (!zk_uuid_valid(de->d_name) || strcmp(de->d_name, z->uuid) == 0)
 			continue;
 		_cleanup_free_ char *text = NULL;
-		snprintf(path, sizeof(path), "%s/%s/zoneid", z->paths.rundir,
-		    de->d_name);
+		zk_path_run_file(&z->paths, de->d_name, ZK_RUN_ZONEID, path);
 		if (zk_read_file(path, &text, NULL, NULL) == 0) {
 			int id = atoi(text);
 			if (id > 0 && id < (int)sizeof(used))
@@ -195,8 +205,8 @@ alloc_zoneid(zoneadmd *z, zk_error *err)
 		id++;
 	char line[16];
 	snprintf(line, sizeof(line), "%d\n", id);
-	snprintf(path, sizeof(path), "%s/zoneid", z->run);
-	int r = zk_write_file_replace(path, line, strlen(line), 0600, err);
+	zk_path_run_file(&z->paths, z->uuid, ZK_RUN_ZONEID, path);
+	r = zk_write_file_replace(path, line, strlen(line), 0600, err);
 	if (r == 0)
 		z->zoneid = id;
 	return r;
@@ -218,14 +228,14 @@ load_spec(zoneadmd *z, zk_error *err)
 	return r;
 }
 
-static void
-attach_console(zoneadmd *z, int master)
+static int
+attach_console(zoneadmd *z, int master, zk_error *err)
 {
 	z->zone.console = master;
 	z->console_peer = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY |
 	    O_CLOEXEC);
 	fcntl(master, F_SETFL, O_NONBLOCK);
-	watch(z, master);
+	return watch(z, master, "the zone's console", err);
 }
 
 static void
@@ -240,14 +250,46 @@ release_console(zoneadmd *z)
 	z->zone.console = z->console_peer = -1;
 }
 
-/* Kstats and controllers are the zone's figures, not its life: a zone
- * whose policy cannot start keeps running, with the kernel's limits. */
 static void
-start_policy(zoneadmd *z)
+policy_log(void *arg, const char *msg)
+{
+	zlog(arg, "%s", msg);
+}
+
+static int
+start_policy(zoneadmd *z, zk_error *err)
+{
+	zk_policy_params prm = { .cg = z->cg, .paths = &z->paths,
+	    .uuid = z->uuid, .zoneid = z->zoneid, .init_pid = z->zone.pid,
+	    .log = policy_log, .log_arg = z };
+	int r = zk_policy_new(&prm, &z->policy, err);
+	if (r == 0 && (r = watch(z, zk_policy_fd(z->policy),
+	    "the resource policy", err)) < 0) {
+		zk_policy_free(z->policy, true);
+		z->policy = NULL;
+	}
+	return r < 0 ? zk_error_prefix(err, "resource policy") : 0;
+}
+
+/* Kstats and controllers are the zone's figures, not its life: a zone
+ * whose policy cannot start keeps running, with the kernel's limits, and
+ * the next reload tries again. */
+static void
+try_start_policy(zoneadmd *z)
 {
 	zk_error err = { 0 };
-	if (policy_start(z, &err) < 0)
-		zlog(z, "resource policy: %s", err.msg);
+	if (start_policy(z, &err) < 0)
+		zlog(z, "%s", err.msg);
+}
+
+static void
+stop_policy(zoneadmd *z, bool remove_kstats)
+{
+	if (z->policy == NULL)
+		return;
+	unwatch(z, zk_policy_fd(z->policy));
+	zk_policy_free(z->policy, remove_kstats);
+	z->policy = NULL;
 }
 
 static int
@@ -263,18 +305,19 @@ boot(zoneadmd *z, zk_error *err)
 	if (r < 0)
 		return r;
 	z->is_parent = true;
-	attach_console(z, z->zone.console);
-	watch(z, z->zone.pidfd);
-	snprintf(path, sizeof(path), "%s/init", z->run);
+	if ((r = attach_console(z, z->zone.console, err)) < 0 ||
+	    (r = watch(z, z->zone.pidfd, "the zone's init", err)) < 0)
+		return r;
+	zk_path_run_file(&z->paths, z->uuid, ZK_RUN_INIT, path);
 	if ((r = zk_pidfile_write(path, z->zone.pid, err)) < 0)
 		return r;
 	zk_iso8601_now(ts, sizeof(ts) - 1);
 	strcat(ts, "\n");
-	write_run_file(z, "boot_timestamp", ts);
+	write_run_file(z, ZK_RUN_BOOT_TIMESTAMP, ts);
 	set_state(z, "running");
 	zlog(z, "zone %s booted: init %s is pid %d, zoneid %d", z->uuid,
 	    z->spec.init_name, (int)z->zone.pid, z->zoneid);
-	start_policy(z);
+	try_start_policy(z);
 	return 0;
 }
 
@@ -381,12 +424,11 @@ static bool
 on_init_exit(zoneadmd *z)
 {
 	bool reboot = init_wants_reboot(z);
-	policy_stop(z, true);
+	stop_policy(z, true);
 	unwatch(z, z->zone.pidfd);
 	close(z->zone.pidfd);
 	z->zone.pidfd = -1;
-	struct itimerspec off = { 0 };
-	timerfd_settime(z->timer_fd, 0, &off, NULL);
+	zk_timer_set(z->timer_fd, 0);
 	if ((reboot || z->rebooting) && !z->stopping) {
 		z->rebooting = false;
 		zlog(z, "zone %s rebooting", z->uuid);
@@ -445,8 +487,11 @@ begin_shutdown(zoneadmd *z, bool reboot, bool force, int timeout_s)
 	zlog(z, "asking init to %s (signal %d), %d s before force",
 	    reboot ? "reboot" : "power off", sig, timeout_s);
 	signal_init(z, sig);
-	struct itimerspec t = { .it_value = { .tv_sec = timeout_s } };
-	timerfd_settime(z->timer_fd, 0, &t, NULL);
+	int r = zk_timer_set(z->timer_fd, (uint64_t)timeout_s * 1000000000ULL);
+	if (r < 0) {
+		zlog(z, "stop timer: %s", strerror(-r));
+		force_kill(z);
+	}
 }
 
 /* ---- requests --------------------------------------------------------------- */
@@ -457,15 +502,36 @@ handle_rctl(zoneadmd *z, client *c, const zk_ctl_request *req)
 {
 	zk_error err = { 0 };
 	if (req->op == ZK_CTL_RCTL_GET) {
-		_cleanup_free_ char *values = policy_rctl_values(z);
+		_cleanup_free_ char *values = z->policy != NULL ?
+		    zk_policy_rctl_values(z->policy) : NULL;
 		reply(c, "ok %s", values != NULL ? values : "{}");
 		return;
 	}
-	if (policy_set_rctl(z, req->rctl, req->op == ZK_CTL_RCTL_SET ?
-	    req->value : NULL, &err) < 0)
-		reply(c, "error %s", err.msg);
+	int r = z->policy != NULL ? 0 : zk_fail(&err, ESRCH, "zone %s has no "
+	    "resource policy running", z->uuid);
+	if (r == 0)
+		r = zk_policy_set_rctl(z->policy, req->rctl,
+		    req->op == ZK_CTL_RCTL_SET ? req->value : NULL, &err);
+	if (r < 0)
+		reply_error(c, &err);
 	else
 		reply(c, "ok");
+}
+
+/* The limits in force after `vmadm update`, or why not: a policy that
+ * could not start before is started now. */
+static void
+handle_reload(zoneadmd *z, client *c)
+{
+	zk_error err = { 0 };
+	int r = z->policy != NULL ? zk_policy_reload(z->policy, &err) :
+	    start_policy(z, &err);
+	if (r < 0) {
+		zlog(z, "reload: %s", err.msg);
+		reply_error(c, &err);
+	} else {
+		reply(c, "ok");
+	}
 }
 
 /* The request is read by the library (ctl.h), where it is fuzzed. */
@@ -475,7 +541,7 @@ handle_request(zoneadmd *z, client *c, const char *line)
 	zk_ctl_request req;
 	zk_error err = { 0 };
 	if (zk_ctl_parse_request(line, &req, &err) < 0) {
-		reply(c, "error %s", err.msg);
+		reply_error(c, &err);
 	} else if (req.op == ZK_CTL_STATUS) {
 		reply(c, "ok %s %d %d", z->stopping ? "shutting_down" : "running",
 		    (int)z->zone.pid, z->zoneid);
@@ -486,10 +552,7 @@ handle_request(zoneadmd *z, client *c, const char *line)
 		c->kind = CLIENT_WAIT_REBOOT;
 		begin_shutdown(z, true, req.force, 60);
 	} else if (req.op == ZK_CTL_RELOAD) {
-		if (policy_reload(z, &err) < 0)
-			reply(c, "error %s", err.msg);
-		else
-			reply(c, "ok");
+		handle_reload(z, c);
 	} else if (req.op == ZK_CTL_CONSOLE) {
 		c->kind = CLIENT_CONSOLE;
 		reply(c, "ok");
@@ -504,46 +567,100 @@ handle_request(zoneadmd *z, client *c, const char *line)
 static void
 accept_client(zoneadmd *z)
 {
-	int fd = accept4(z->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	zk_error err = { 0 };
+	int fd = accept4(z->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	if (fd < 0)
 		return;
 	client *c = find_client(z, -1);
-	if (c == NULL) {
+	if (c == NULL || watch(z, fd, "a control client", &err) < 0) {
+		if (c != NULL)
+			zlog(z, "%s", err.msg);
 		close(fd);
 		return;
 	}
-	c->fd = fd;
-	c->kind = CLIENT_REQUEST;
-	watch(z, fd);
+	*c = (client){ .fd = fd, .kind = CLIENT_REQUEST,
+	    .deadline_ns = zk_now_ns() + REQUEST_DEADLINE_MS * 1000000ULL };
+}
+
+/*
+ * Whatever part of the request line has arrived, without waiting for the
+ * rest.  Bytes are taken up to the newline only: after "console" the same
+ * connection carries the console stream.
+ */
+static void
+read_request(zoneadmd *z, client *c)
+{
+	size_t room = sizeof(c->line) - 1 - c->len;
+	ssize_t n = recv(c->fd, c->line + c->len, room, MSG_PEEK);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {	/* a last line without its newline still counts */
+		c->line[c->len] = '\0';
+		if (n == 0 && c->len > 0)
+			handle_request(z, c, c->line);
+		else
+			drop_client(z, c);
+		return;
+	}
+	char *nl = memchr(c->line + c->len, '\n', (size_t)n);
+	size_t take = nl != NULL ? (size_t)(nl - (c->line + c->len)) + 1 :
+	    (size_t)n;
+	if (recv(c->fd, c->line + c->len, take, 0) != (ssize_t)take) {
+		drop_client(z, c);
+		return;
+	}
+	c->len += take;
+	if (nl != NULL) {
+		c->line[c->len - 1] = '\0';
+		handle_request(z, c, c->line);
+	} else if (c->len == sizeof(c->line) - 1) {
+		reply(c, "error request longer than %zu bytes",
+		    sizeof(c->line) - 1);
+		drop_client(z, c);
+	}
 }
 
 static void
 client_readable(zoneadmd *z, client *c)
 {
-	if (c->kind == CLIENT_CONSOLE) {
-		char buf[4096];
-		ssize_t n = read(c->fd, buf, sizeof(buf));
-		if (n <= 0) {
-			drop_client(z, c);
-			return;
-		}
-		if (z->zone.console >= 0 &&
-		    write(z->zone.console, buf, (size_t)n) < 0)
-			zlog(z, "console write: %s", strerror(errno));
+	char buf[4096];
+	if (c->kind == CLIENT_REQUEST) {
+		read_request(z, c);
 		return;
 	}
-	if (c->kind != CLIENT_REQUEST) {	/* waiting: only EOF matters */
-		char b;
-		if (read(c->fd, &b, 1) <= 0)
-			drop_client(z, c);
+	ssize_t n = read(c->fd, buf, sizeof(buf));
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
-	}
-	char line[256];
-	if (zk_ctl_read_line(c->fd, line, sizeof(line), 1000) < 0) {
+	if (n <= 0) {
 		drop_client(z, c);
 		return;
 	}
-	handle_request(z, c, line);
+	/* a client waiting for a stop or reboot: only its EOF matters */
+	if (c->kind == CLIENT_CONSOLE && z->zone.console >= 0 &&
+	    write(z->zone.console, buf, (size_t)n) < 0)
+		zlog(z, "console write: %s", strerror(errno));
+}
+
+/* Clients whose request line is overdue lose their slot; returns the
+ * epoll timeout (ms) until the next one is due, -1 if none is pending. */
+static int
+expire_clients(zoneadmd *z)
+{
+	uint64_t now = zk_now_ns(), next = 0;
+	for (int i = 0; i < MAX_CLIENTS; i++) {
+		client *c = &z->clients[i];
+		if (c->fd < 0 || c->kind != CLIENT_REQUEST)
+			continue;
+		if (c->deadline_ns <= now) {
+			reply(c, "error no request line within %d ms",
+			    REQUEST_DEADLINE_MS);
+			drop_client(z, c);
+		} else if (next == 0 || c->deadline_ns < next) {
+			next = c->deadline_ns;
+		}
+	}
+	/* rounded up: waking a little early would only spin */
+	return next == 0 ? -1 : (int)((next - now + 999999) / 1000000);
 }
 
 /* Console output goes to every attached client; with none it is drained
@@ -574,7 +691,7 @@ listen_socket(zoneadmd *z, zk_error *err)
 	if (r < 0)
 		return r;
 	unlink(path);
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return zk_fail_errno(err, errno, "socket");
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -601,12 +718,18 @@ setup_events(zoneadmd *z, zk_error *err)
 	signal(SIGPIPE, SIG_IGN);
 	z->sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	z->epfd = epoll_create1(EPOLL_CLOEXEC);
-	z->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
-	if (z->sigfd < 0 || z->epfd < 0 || z->timer_fd < 0)
+	if (z->sigfd < 0 || z->epfd < 0)
 		return zk_fail_errno(err, errno, "cannot set up the event loop");
-	watch(z, z->sigfd);
-	watch(z, z->timer_fd);
-	return listen_socket(z, err) < 0 ? -EIO : watch(z, z->listen_fd);
+	z->timer_fd = zk_timer_new();
+	if (z->timer_fd < 0)
+		return zk_fail_errno(err, -z->timer_fd, "cannot set up the "
+		    "stop timer");
+	int r;
+	if ((r = watch(z, z->sigfd, "signals", err)) < 0 ||
+	    (r = watch(z, z->timer_fd, "the stop timer", err)) < 0 ||
+	    (r = listen_socket(z, err)) < 0)
+		return r;
+	return watch(z, z->listen_fd, "the control socket", err);
 }
 
 /* A zone whose zoneadmd died: take over its init (we are not its parent). */
@@ -614,7 +737,7 @@ static int
 adopt(zoneadmd *z, zk_error *err)
 {
 	char path[PATH_MAX];
-	snprintf(path, sizeof(path), "%s/init", z->run);
+	zk_path_run_file(&z->paths, z->uuid, ZK_RUN_INIT, path);
 	int r = zk_pidfile_read_live(path, &z->zone.pid);
 	if (r < 0)
 		return zk_fail(err, ESRCH, "zone %s has no running init to adopt",
@@ -624,7 +747,7 @@ adopt(zoneadmd *z, zk_error *err)
 		return zk_fail_errno(err, -z->zone.pidfd, "pidfd_open %d",
 		    (int)z->zone.pid);
 	_cleanup_free_ char *text = NULL;
-	snprintf(path, sizeof(path), "%s/zoneid", z->run);
+	zk_path_run_file(&z->paths, z->uuid, ZK_RUN_ZONEID, path);
 	if (zk_read_file(path, &text, NULL, NULL) == 0)
 		z->zoneid = atoi(text);
 	_cleanup_json_ json_t *cfg = NULL;
@@ -632,14 +755,16 @@ adopt(zoneadmd *z, zk_error *err)
 	    (r = zk_zone_spec_from_config(&z->paths, cfg, &z->spec, err)) < 0)
 		return r;
 	zk_init_signals_for(&z->spec, &z->sigs);
+	/* A zone adopted without a console still runs; one whose init's
+	 * exit cannot be watched would never be seen to halt. */
 	int master = -1;
-	if (zk_zone_new_console(z->zone.pid, &master, err) < 0)
+	if (zk_zone_new_console(z->zone.pid, &master, err) < 0 ||
+	    attach_console(z, master, err) < 0)
 		zlog(z, "adopt: no console: %s", err->msg);
-	else
-		attach_console(z, master);
-	watch(z, z->zone.pidfd);
+	if ((r = watch(z, z->zone.pidfd, "the zone's init", err)) < 0)
+		return r;
 	zlog(z, "adopted zone %s (init pid %d)", z->uuid, (int)z->zone.pid);
-	start_policy(z);
+	try_start_policy(z);
 	return 0;
 }
 
@@ -647,8 +772,7 @@ static int
 open_log(zoneadmd *z)
 {
 	char path[PATH_MAX];
-	snprintf(path, sizeof(path), "%s/%s/logs/zoneadmd.log", z->paths.root,
-	    z->uuid);
+	zk_path_zone_log(&z->paths, z->uuid, path);
 	z->log_fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
 	return z->log_fd;
 }
@@ -661,14 +785,14 @@ take_singleton(zoneadmd *z, int *lock, zk_error *err)
 	int r = zk_mkdir_p(z->run, 0700, err);
 	if (r < 0)
 		return r;
-	snprintf(path, sizeof(path), "%s/zoneadmd.lock", z->run);
+	zk_path_run_file(&z->paths, z->uuid, ZK_RUN_ZONEADMD_LOCK, path);
 	*lock = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (*lock < 0)
 		return zk_fail_errno(err, errno, "cannot open %s", path);
 	if (flock(*lock, LOCK_EX | LOCK_NB) < 0)
 		return zk_fail(err, EALREADY, "zoneadmd for %s is already "
 		    "running", z->uuid);
-	snprintf(path, sizeof(path), "%s/zoneadmd.pid", z->run);
+	zk_path_run_file(&z->paths, z->uuid, ZK_RUN_ZONEADMD_PID, path);
 	return zk_pidfile_write(path, getpid(), err);
 }
 
@@ -718,39 +842,44 @@ on_signal(zoneadmd *z)
 	return false;
 }
 
+/* One ready fd; true when zoneadmd's work is done. */
+static bool
+on_event(zoneadmd *z, int fd)
+{
+	client *c;
+	uint64_t x;
+	if (fd == z->sigfd)
+		return on_signal(z);
+	if (fd == z->zone.pidfd)
+		return on_init_exit(z);
+	if (fd == z->timer_fd) {
+		if (read(z->timer_fd, &x, sizeof(x)) > 0)
+			force_kill(z);
+	} else if (fd == z->listen_fd) {
+		accept_client(z);
+	} else if (fd == z->zone.console) {
+		console_readable(z);
+	} else if (z->policy != NULL && fd == zk_policy_fd(z->policy)) {
+		zk_policy_dispatch(z->policy);
+	} else if ((c = find_client(z, fd)) != NULL) {
+		client_readable(z, c);
+	}
+	return false;
+}
+
 static int
 run_loop(zoneadmd *z)
 {
 	for (;;) {
 		struct epoll_event ev[16];
-		int n = epoll_wait(z->epfd, ev, 16, -1);
+		int n = epoll_wait(z->epfd, ev, 16, expire_clients(z));
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
 			return 1;
-		for (int i = 0; i < n; i++) {
-			int fd = ev[i].data.fd;
-			client *c;
-			if (fd == z->sigfd) {
-				if (on_signal(z))
-					return 0;
-			} else if (fd == z->zone.pidfd) {
-				if (on_init_exit(z))
-					return 0;
-			} else if (fd == z->timer_fd) {
-				uint64_t x;
-				if (read(z->timer_fd, &x, sizeof(x)) > 0)
-					force_kill(z);
-			} else if (fd == z->listen_fd) {
-				accept_client(z);
-			} else if (fd == z->zone.console) {
-				console_readable(z);
-			} else if (policy_on_fd(z, fd)) {
-				/* a controller's event or deadline */
-			} else if ((c = find_client(z, fd)) != NULL) {
-				client_readable(z, c);
-			}
-		}
+		for (int i = 0; i < n; i++)
+			if (on_event(z, ev[i].data.fd))
+				return 0;
 	}
 }
 
@@ -773,7 +902,7 @@ int
 main(int argc, char *argv[])
 {
 	zoneadmd z = { .log_fd = -1, .epfd = -1, .sigfd = -1, .listen_fd = -1,
-	    .timer_fd = -1, .console_peer = -1, .policy_timer_fd = -1,
+	    .timer_fd = -1, .console_peer = -1,
 	    .zone = { .pidfd = -1, .console = -1 } };
 	int notify_fd = -1, opt;
 	bool adopting = false;
@@ -827,7 +956,7 @@ main(int argc, char *argv[])
 	if (notify_fd >= 0)
 		close(notify_fd);
 	r = run_loop(&z);
-	policy_stop(&z, false);	/* a zone left running keeps its kstats */
+	stop_policy(&z, false);	/* a zone left running keeps its kstats */
 	zk_cgroup_free(z.cg);
 	return r;
 }

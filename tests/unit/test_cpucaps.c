@@ -489,7 +489,10 @@ setup_v1(void **state)
 	assert_int_equal(zk_cgroup_open(f->root, "zk", "z1", &f->cg, &err), 0);
 	snprintf(f->kdir, sizeof(f->kdir), "%s/kstat", f->root);
 	zk_kstat_def defs[ZK_CTRL_MAX_KSTATS];
-	size_t n = zk_cpucaps_ops.kstats(7, "z1", defs);
+	json_t *capped = json_pack("{s:i}", "cpu_cap", 100);
+	zk_zone_ctx kz = { .cfg = capped, .zoneid = 7, .zonename = "z1" };
+	size_t n = zk_cpucaps_ops.kstats(&kz, defs);
+	json_decref(capped);
 	assert_int_equal(n, 1);
 	assert_int_equal(zk_kstat_pub_create(f->kdir, "z1", defs, n, &f->pub,
 	    &err), 0);
@@ -698,6 +701,23 @@ test_controller_failures(void **state)
 	put(f, "cpuacct/zk/z1/cpuacct.usage", "0\n");
 }
 
+/* As on illumos, caps:<zoneid>:cpucaps_zone_<zoneid> exists only while
+ * the zone has a cap: an uncapped zone's file has no such kstat. */
+static void
+test_kstat_only_when_capped(void **state)
+{
+	(void)state;
+	zk_kstat_def defs[ZK_CTRL_MAX_KSTATS];
+	const char *cfgs[] = { "{}", "{\"cpu_cap\": 0}", "{\"cpu_cap\": 1}" };
+	for (size_t i = 0; i < ZK_ARRAY_SIZE(cfgs); i++) {
+		json_t *cfg = json_loads(cfgs[i], 0, NULL);
+		zk_zone_ctx z = { .cfg = cfg, .zoneid = 3, .zonename = "z1" };
+		assert_int_equal(zk_cpucaps_ops.kstats(&z, defs), i == 2);
+		json_decref(cfg);
+	}
+	assert_string_equal(defs[0].name, "cpucaps_zone_3");
+}
+
 /* ---- zk_cgroup_cpu_stat on v2 -------------------------------------------- */
 
 static void
@@ -759,6 +779,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_controller_failures,
 		    setup_v1, teardown_v1),
 		cmocka_unit_test(test_cpu_stat_v2),
+		cmocka_unit_test(test_kstat_only_when_capped),
 	};
 	return cmocka_run_group_tests_name("cpucaps", tests, NULL, NULL);
 }

@@ -564,7 +564,8 @@ test_controller_arms_near_the_cap(void **state)
 	assert_int_equal(zk_cgroup_open(root, "zk", "z", &cg, &err), 0);
 	snprintf(kdir, sizeof(kdir), "%s/kstat", root);
 	zk_kstat_def defs[ZK_CTRL_MAX_KSTATS];
-	size_t nk = zk_memcap_ops.kstats(7, "z", defs);
+	zk_zone_ctx kz = { .zoneid = 7, .zonename = "z" };
+	size_t nk = zk_memcap_ops.kstats(&kz, defs);
 	assert_int_equal(zk_kstat_pub_create(kdir, "z", defs, nk, &pub, &err),
 	    0);
 	zk_zone_ctx z = { .cg = cg, .zoneid = 7, .zonename = "z",
@@ -999,10 +1000,10 @@ test_snapshot_of_published_files(void **state)
 	for (int z = 0; z < 2; z++) {
 		zk_kstat_def defs[16];
 		size_t nd = 0;
+		zk_zone_ctx kz = { .zoneid = 7 - 4 * z, .zonename = zones[z] };
 		for (size_t i = 0; i < nc; i++)
 			if (ops[i]->kstats != NULL)
-				nd += ops[i]->kstats(7 - 4 * z, zones[z],
-				    defs + nd);
+				nd += ops[i]->kstats(&kz, defs + nd);
 		assert_true(nd > 1);
 		zk_kstat_pub *pub = NULL;
 		assert_int_equal(zk_kstat_pub_create(kdir, zones[z], defs, nd,

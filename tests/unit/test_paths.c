@@ -46,6 +46,8 @@ test_defaults(void **state)
 	    "/run/zonekit/87b5509f-7c02-47e2-8b31-b26eadfc0746/init");
 	assert_string_equal(zk_path_image(&p, u, buf),
 	    "/zones/images/87b5509f-7c02-47e2-8b31-b26eadfc0746");
+	assert_string_equal(zk_path_zone_log(&p, u, buf),
+	    "/zones/87b5509f-7c02-47e2-8b31-b26eadfc0746/logs/zoneadmd.log");
 }
 
 static void

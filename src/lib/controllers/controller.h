@@ -1,9 +1,9 @@
 /*
- * A zoneadmd controller: one piece of per-zone policy (memory capper, CPU
- * burst controller, load average, later I/O fairness).  zoneadmd runs them
- * all from its single event loop: each may watch file descriptors and ask
- * for a wake-up time, and publishes its figures as kstats in the zone's
- * kstat file.  Controllers must be cheap when idle: no fds and no deadline
+ * A controller: one piece of per-zone policy (memory capper, CPU burst
+ * controller, load average, later I/O fairness).  The zone's policy object
+ * (policy.h) runs them all from zoneadmd's single event loop: each may
+ * watch file descriptors and ask for a wake-up time, and publishes its
+ * figures as kstats in the zone's kstat file.  Controllers must be cheap when idle: no fds and no deadline
  * unless there is something to do.
  */
 #ifndef ZK_CONTROLLER_H
@@ -36,9 +36,12 @@ typedef struct zk_zone_ctx {
 
 typedef struct zk_controller_ops {
 	const char *name;
-	/* The kstats this controller publishes (at most ZK_CTRL_MAX_KSTATS);
-	 * defs point at static stat tables.  Returns how many. */
-	size_t (*kstats)(int zoneid, const char *zonename, zk_kstat_def *defs);
+	/* The kstats this controller publishes for the zone's config now
+	 * (at most ZK_CTRL_MAX_KSTATS; z->kstats is NULL here); defs point
+	 * at static stat tables.  Returns how many.  When the answer changes
+	 * (a reconfigure), the file is laid out anew and z->kstats is NULL
+	 * in the calls of a controller that has none. */
+	size_t (*kstats)(const zk_zone_ctx *z, zk_kstat_def *defs);
 	/* After boot (and after adoption): allocate state, read the config. */
 	int (*start)(void **state, const zk_zone_ctx *z, zk_error *err);
 	/* The effective config changed (vmadm update, prctl). */
@@ -54,7 +57,7 @@ typedef struct zk_controller_ops {
 	void (*stop)(void *state);
 } zk_controller_ops;
 
-/* The controllers zoneadmd runs, in order (controllers.c). */
+/* The controllers a zone's policy runs, in order (controllers.c). */
 const zk_controller_ops *const *zk_controllers(size_t *n);
 
 

@@ -218,12 +218,17 @@ typedef struct cpucaps_state {
 	bool failing;		/* the last sample failed (reported) */
 } cpucaps_state;
 
+/* As on illumos, the kstat exists only while the zone has a cap. */
 static size_t
-caps_kstats(int zoneid, const char *zonename, zk_kstat_def *defs)
+caps_kstats(const zk_zone_ctx *z, zk_kstat_def *defs)
 {
+	zk_cpucaps_cfg c;
+	zk_cpucaps_cfg_from_json(z->cfg, 0, 1, &c);
+	if (c.cap == 0)
+		return 0;
 	char name[ZK_KSTAT_STRLEN];
-	snprintf(name, sizeof(name), "cpucaps_zone_%d", zoneid);
-	zk_kstat_def_init(&defs[0], "caps", zoneid, name, "zone_caps",
+	snprintf(name, sizeof(name), "cpucaps_zone_%d", z->zoneid);
+	zk_kstat_def_init(&defs[0], "caps", z->zoneid, name, "zone_caps",
 	    caps_stats, ST_COUNT);
 	return 1;
 }

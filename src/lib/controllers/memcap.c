@@ -68,9 +68,9 @@ typedef struct memcap {
 } memcap;
 
 static size_t
-memcap_kstats(int zoneid, const char *zonename, zk_kstat_def *defs)
+memcap_kstats(const zk_zone_ctx *z, zk_kstat_def *defs)
 {
-	zk_kstat_def_init(&defs[0], "memory_cap", zoneid, zonename,
+	zk_kstat_def_init(&defs[0], "memory_cap", z->zoneid, z->zonename,
 	    "zone_memory_cap", stats, S_COUNT);
 	return 1;
 }

@@ -51,10 +51,10 @@ typedef struct zonemisc {
 } zonemisc;
 
 static size_t
-zonemisc_kstats(int zoneid, const char *zonename, zk_kstat_def *defs)
+zonemisc_kstats(const zk_zone_ctx *z, zk_kstat_def *defs)
 {
-	zk_kstat_def_init(&defs[0], "zones", zoneid, zonename, "zone_misc",
-	    stats, S_COUNT);
+	zk_kstat_def_init(&defs[0], "zones", z->zoneid, z->zonename,
+	    "zone_misc", stats, S_COUNT);
 	return 1;
 }
 

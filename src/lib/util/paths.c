@@ -100,3 +100,10 @@ zk_path_run_file(const zk_paths *p, const char *uuid, const char *file,
 	snprintf(buf, PATH_MAX, "%s/%s/%s", p->rundir, uuid, file);
 	return buf;
 }
+
+char *
+zk_path_zone_log(const zk_paths *p, const char *uuid, char *buf)
+{
+	snprintf(buf, PATH_MAX, "%s/%s/logs/zoneadmd.log", p->root, uuid);
+	return buf;
+}

@@ -39,5 +39,19 @@ char *zk_path_image_root(const zk_paths *p, const char *uuid, char *buf);
 char *zk_path_run(const zk_paths *p, const char *uuid, char *buf);
 char *zk_path_run_file(const zk_paths *p, const char *uuid, const char *file,
     char *buf);
+/* <root>/<uuid>/logs/zoneadmd.log: what the zone's zoneadmd has to say. */
+char *zk_path_zone_log(const zk_paths *p, const char *uuid, char *buf);
+
+/* The files of a zone's run dir, <rundir>/<uuid>/<name>, named once here
+ * for zk_path_run_file(). */
+#define ZK_RUN_ZONEADMD_PID	"zoneadmd.pid"	/* pid and start time */
+#define ZK_RUN_ZONEADMD_LOCK	"zoneadmd.lock"	/* one zoneadmd per zone */
+#define ZK_RUN_SOCKET		"zoneadmd.sock"	/* control socket (ctl.h) */
+#define ZK_RUN_INIT		"init"		/* the init's pid and start time */
+#define ZK_RUN_STATE		"state"		/* ready, running, ... */
+#define ZK_RUN_ZONEID		"zoneid"
+#define ZK_RUN_BOOT_TIMESTAMP	"boot_timestamp"
+/* The host-wide lock (lock.h) under which zoneadmd picks a zone id. */
+#define ZK_LOCK_ZONEIDS		"zoneid"
 
 #endif
