@@ -176,14 +176,12 @@ arm_timer(zk_policy *p)
 }
 
 /* Log what a controller's call (and watching its fds) did not manage;
- * returns the first failure, prefixed with the controller's name. */
+ * returns the first failure. */
 static int
 after_call(zk_policy *p, running *c, int r, zk_error *e, const char *what)
 {
-	if (r < 0) {
+	if (r < 0)
 		plog(p, "%s %s: %s", c->ops->name, what, e->msg);
-		r = zk_error_prefix(e, "%s", c->ops->name);
-	}
 	zk_error we = { 0 };
 	int w = sync_fds(p, c, &we);
 	if (w < 0) {

@@ -535,12 +535,14 @@ apply_live(const zk_paths *p, const char *uuid, const json_t *cfg,
 		r = zk_rctl_apply_all(cg, cfg, err);
 	if (r < 0)
 		return r;
+	/* zoneadmd's controllers enforce some limits too (the CPU baseline):
+	 * the update holds only once they have the new config. */
 	int fd;
 	if (zk_ctl_connect(p, uuid, &fd, NULL) == 0) {
-		zk_ctl_call(fd, "reload", 10000, NULL, 0, NULL);
+		r = zk_ctl_call(fd, "reload", 10000, NULL, 0, err);
 		close(fd);
 	}
-	return 0;
+	return r;
 }
 
 int
