@@ -1,8 +1,10 @@
 """zoneadmd stays valgrind-clean through a zone's life: boot, zlogin,
-reboot from vmadm and from inside, graceful stop."""
+reboot from vmadm and from inside, a control client that never finishes
+its request, an update, graceful stop."""
 import glob
 import os
 import shutil
+import socket
 import stat
 
 import pytest
@@ -44,7 +46,12 @@ def test_zoneadmd_is_valgrind_clean(valgrind_pool, image):
     first = pool.get(uuid)["pid"]
     pool.zlogin(uuid, "reboot", check=True)
     assert wait_for(lambda: pool.get(uuid).get("pid") not in (None, first), 30)
-    pool.vmadm("update", uuid, "max_lwps=500", check=True)
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.settimeout(30)
+        s.connect(os.path.join(pool.rundir, uuid, "zoneadmd.sock"))
+        s.sendall(b"sta")
+        assert s.recv(256).startswith(b"error no request line")
+    pool.vmadm("update", uuid, "max_lwps=500", "cpu_cap=100", check=True)
     pool.vmadm("stop", uuid, check=True)
     summaries = []
     for log in glob.glob(str(pool.valgrind_logs / "vg.*.log")):
