@@ -12,6 +12,7 @@ import time
 import pytest
 
 from conftest import cgroup_file, cmd_path, wait_for, zone_payload
+from test_ctl import request
 
 DEADLINE = 3.0      # REQUEST_DEADLINE_MS in src/zoneadmd/zoneadmd.h
 
@@ -21,18 +22,6 @@ def connect(pool, uuid):
     s.settimeout(10)
     s.connect(os.path.join(pool.rundir, uuid, "zoneadmd.sock"))
     return s
-
-
-def request(pool, uuid, line):
-    with connect(pool, uuid) as s:
-        s.sendall(line + b"\n")
-        reply = b""
-        while not reply.endswith(b"\n"):
-            chunk = s.recv(256)
-            if not chunk:
-                break
-            reply += chunk
-    return reply.decode().rstrip("\n")
 
 
 class Trickler:

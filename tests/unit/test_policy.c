@@ -59,29 +59,38 @@ put(fixture *f, const char *rel, const char *content)
 	fake_put(f->cgroot, rel, content);
 }
 
-/* A file of the zone's cgroup: v2 "<file>", v1 "<hierarchy>/<file>". */
+/* A file of the zone's cgroup, relative to cgroot: v2 "zk/<uuid>/<file>",
+ * v1 "<hierarchy>/zk/<uuid>/<file>". */
+static char *
+zrel(const fixture *f, const char *hier, const char *file, char *buf)
+{
+	if (f->v1)
+		snprintf(buf, PATH_MAX, "%s/zk/%s/%s", hier, UUID, file);
+	else
+		snprintf(buf, PATH_MAX, "zk/%s/%s", UUID, file);
+	return buf;
+}
+
+static char *
+zpath(const fixture *f, const char *hier, const char *file, char *buf)
+{
+	char rel[PATH_MAX];
+	snprintf(buf, PATH_MAX, "%s/%s", f->cgroot, zrel(f, hier, file, rel));
+	return buf;
+}
+
 static void
 zput(fixture *f, const char *hier, const char *file, const char *content)
 {
 	char rel[PATH_MAX];
-	if (f->v1)
-		snprintf(rel, sizeof(rel), "%s/zk/%s/%s", hier, UUID, file);
-	else
-		snprintf(rel, sizeof(rel), "zk/%s/%s", UUID, file);
-	put(f, rel, content);
+	put(f, zrel(f, hier, file, rel), content);
 }
 
 static void
 zunlink(fixture *f, const char *hier, const char *file)
 {
 	char path[PATH_MAX];
-	if (f->v1)
-		snprintf(path, sizeof(path), "%s/%s/zk/%s/%s", f->cgroot, hier,
-		    UUID, file);
-	else
-		snprintf(path, sizeof(path), "%s/zk/%s/%s", f->cgroot, UUID,
-		    file);
-	assert_int_equal(unlink(path), 0);
+	assert_int_equal(unlink(zpath(f, hier, file, path)), 0);
 }
 
 static char *
@@ -89,13 +98,8 @@ zread(fixture *f, const char *hier, const char *file)
 {
 	char path[PATH_MAX], *text = NULL;
 	zk_error err = { 0 };
-	if (f->v1)
-		snprintf(path, sizeof(path), "%s/%s/zk/%s/%s", f->cgroot, hier,
-		    UUID, file);
-	else
-		snprintf(path, sizeof(path), "%s/zk/%s/%s", f->cgroot, UUID,
-		    file);
-	assert_int_equal(zk_read_file(path, &text, NULL, &err), 0);
+	assert_int_equal(zk_read_file(zpath(f, hier, file, path), &text, NULL,
+	    &err), 0);
 	return text;
 }
 
@@ -219,6 +223,16 @@ new_policy(fixture *f, zk_error *err)
 	return zk_policy_new(&prm, &f->policy, err);
 }
 
+/* A policy on the zone's config `props` (JSON without the uuid). */
+static void
+start_with(fixture *f, const char *props)
+{
+	zk_error err = { 0 };
+	save_config(f, props);
+	if (new_policy(f, &err) < 0)
+		fail_msg("%s", err.msg);
+}
+
 static int
 setup(void **state, bool v1)
 {
@@ -321,6 +335,22 @@ readable_within(int fd, int ms)
 	return poll(&pfd, 1, ms) == 1;
 }
 
+/* The policy's one fd says there is work: the clock moves on (a
+ * deadline's work is due on it), and dispatch does the work. */
+static void
+wake(fixture *f, uint64_t advance_ns)
+{
+	assert_true(readable_within(zk_policy_fd(f->policy), 2000));
+	f->now += advance_ns;
+	zk_policy_dispatch(f->policy);
+}
+
+static void
+assert_quiet(fixture *f)
+{
+	assert_false(readable_within(zk_policy_fd(f->policy), 0));
+}
+
 static size_t
 open_fds(void)
 {
@@ -339,9 +369,7 @@ static void
 test_publishes_every_controller(void **state)
 {
 	fixture *f = *state;
-	zk_error err = { 0 };
-	save_config(f, "{\"cpu_cap\": 100, \"max_physical_memory\": 128}");
-	assert_int_equal(new_policy(f, &err), 0);
+	start_with(f, "{\"cpu_cap\": 100, \"max_physical_memory\": 128}");
 	published p = read_kstats(f);
 	assert_int_equal(p.n, 3);
 	const zk_kstat *caps = find_kstat(&p, "caps");
@@ -357,8 +385,7 @@ test_publishes_every_controller(void **state)
 	assert_int_equal(stat_u64(f, "caps", "value"), 100);
 	assert_int_equal(stat_u64(f, "zones", "nsec_user"), 600000);
 	assert_int_equal(stat_u64(f, "zones", "init_pid"), (uint64_t)getpid());
-	/* nothing is due yet: the one fd is quiet */
-	assert_false(readable_within(zk_policy_fd(f->policy), 0));
+	assert_quiet(f);	/* nothing is due yet */
 	assert_string_equal(f->log, "");
 }
 
@@ -368,19 +395,14 @@ static void
 test_deadline_wakes_the_fd(void **state)
 {
 	fixture *f = *state;
-	zk_error err = { 0 };
-	save_config(f, "{" MEM "}");
-	assert_int_equal(new_policy(f, &err), 0);
+	start_with(f, "{" MEM "}");
 	set_cpu_usec(f, 5000, 1000);
 	zk_policy_dispatch(f->policy);	/* not due: nothing read */
 	assert_int_equal(stat_u64(f, "zones", "nsec_user"), 600000);
-	assert_true(readable_within(zk_policy_fd(f->policy), 2000));
-	f->now += SEC;
-	zk_policy_dispatch(f->policy);
+	wake(f, SEC);
 	assert_int_equal(stat_u64(f, "zones", "nsec_user"), 5000000);
 	assert_int_equal(stat_u64(f, "zones", "nsec_sys"), 1000000);
-	/* the timer was read and re-armed a second on */
-	assert_false(readable_within(zk_policy_fd(f->policy), 0));
+	assert_quiet(f);	/* the timer was read, and set a second on */
 }
 
 /* A capped v2 zone's memory.events is watched (inotify) through the
@@ -389,19 +411,16 @@ static void
 test_controller_event_wakes_the_fd(void **state)
 {
 	fixture *f = *state;
-	zk_error err = { 0 };
-	save_config(f, "{\"max_physical_memory\": 64}");
 	zput(f, "", "memory.max", "67108864\n");
-	assert_int_equal(new_policy(f, &err), 0);
+	start_with(f, "{\"max_physical_memory\": 64}");
 	assert_int_equal(stat_u64(f, "memory_cap", "anon_alloc_fail"), 0);
-	assert_false(readable_within(zk_policy_fd(f->policy), 0));
+	assert_quiet(f);
 	zput(f, "", "memory.events", "low 0\nhigh 0\nmax 3\noom 1\n"
 	    "oom_kill 1\n");
-	assert_true(readable_within(zk_policy_fd(f->policy), 2000));
-	zk_policy_dispatch(f->policy);
+	wake(f, 0);
 	assert_int_equal(stat_u64(f, "memory_cap", "anon_alloc_fail"), 1);
 	assert_int_equal(stat_u64(f, "memory_cap", "nover"), 1);
-	assert_false(readable_within(zk_policy_fd(f->policy), 0));
+	assert_quiet(f);
 }
 
 static void
@@ -409,8 +428,7 @@ test_reload_applies_new_limits(void **state)
 {
 	fixture *f = *state;
 	zk_error err = { 0 };
-	save_config(f, "{\"cpu_cap\": 100, \"max_physical_memory\": 128}");
-	assert_int_equal(new_policy(f, &err), 0);
+	start_with(f, "{\"cpu_cap\": 100, \"max_physical_memory\": 128}");
 	save_config(f, "{\"cpu_cap\": 50, \"max_physical_memory\": 256, "
 	    "\"max_swap\": 512, \"max_lwps\": 300}");
 	int r = zk_policy_reload(f->policy, &err);
@@ -439,8 +457,7 @@ test_caps_kstat_comes_and_goes(void **state)
 {
 	fixture *f = *state;
 	zk_error err = { 0 };
-	save_config(f, "{" MEM "}");
-	assert_int_equal(new_policy(f, &err), 0);
+	start_with(f, "{" MEM "}");
 	assert_int_equal(stat_u64(f, "caps", "value"), UINT64_MAX);
 	save_config(f, "{\"cpu_cap\": 150, " MEM "}");
 	assert_int_equal(zk_policy_reload(f->policy, &err), 0);
@@ -466,8 +483,7 @@ test_failed_reload_is_an_error(void **state)
 {
 	fixture *f = *state;
 	zk_error err = { 0 };
-	save_config(f, "{\"cpu_cap\": 100}");
-	assert_int_equal(new_policy(f, &err), 0);
+	start_with(f, "{\"cpu_cap\": 100}");
 	/* the fault point vmadm update's tests use */
 	setenv("ZONEKIT_FAULT", "policy.reload", 1);
 	int r = zk_policy_reload(f->policy, &err);
