@@ -19,7 +19,9 @@
 #include <strings.h>
 #include <sys/random.h>
 
+#include "config/rctl.h"
 #include "net/ipv4.h"
+#include "storage/storage.h"
 #include "util/cleanup.h"
 #include "util/json_util.h"
 #include "util/uuid.h"
@@ -45,7 +47,6 @@ enum prop_flags {
 	PF_KVM = 1 << 3,	/* only valid for the kvm brand */
 	PF_REQUIRED = 1 << 4,	/* create fails without it */
 	PF_REQUIRED_OS = 1 << 5, /* required for OS brands only */
-	PF_CLAMP = 1 << 6,	/* above max is clamped, not refused */
 	PF_STORED = 1 << 7,	/* written by create, never by a payload */
 	PF_RUNTIME = 1 << 8,	/* reported at run time, never stored */
 	PF_LOWER = 1 << 9,	/* stored lower-case: lookups compare equal */
@@ -63,14 +64,19 @@ typedef enum def_rule {
 	DEF_EMPTY_OBJ,
 	DEF_EMPTY_ARRAY,
 	DEF_MEMORY,	/* from max_physical_memory: settle_memory() */
+	DEF_RCTL,	/* the rctl table's (memory ones: settle_memory()) */
 } def_rule;
 
 /* A string validator returns NULL when s is fine, else the reason. */
 typedef const char *(*str_check)(const char *s);
 
+/* Resource controls take their name, range and default from the rctl
+ * table (rctl.h); name, min and max are then read through prop_name(),
+ * prop_min() and prop_max(). */
 typedef struct prop_def {
 	const char *name;
 	prop_type type;
+	zk_rctl_id rctl;	/* range (and name, default) from this rctl */
 	long long min, max;	/* PT_INTEGER only */
 	def_rule def;
 	long long def_int;
@@ -80,18 +86,10 @@ typedef struct prop_def {
 	unsigned flags;
 } prop_def;
 
-#define NO_MAX LLONG_MAX
-/* Memory is in MiB and quota in GiB; these bounds keep byte counts in int64. */
+/* tmpfs is in MiB and quota in GiB; these bounds keep byte counts in int64. */
 #define MIB_MAX (1LL << 40)
 #define GIB_MAX (1LL << 30)
-#define MPM_MIN 16	/* below this not even a shell starts */
-#define MPM_DEFAULT 256
-#define SWAP_MIN 256
 #define QUOTA_DEFAULT 10
-#define CPU_SHARES_MAX 65535
-/* the system values of zone.cpu-baseline and zone.cpu-burst-time */
-#define CPU_BASELINE_MAX 4294967295LL
-#define CPU_BURST_TIME_MAX 2147483647LL
 
 static const char *check_alias(const char *s);
 static const char *check_hostname(const char *s);
@@ -102,6 +100,7 @@ static const char *check_cpu_type(const char *s);
 #define CU (PF_CREATE | PF_UPDATE)
 #define CUL (PF_CREATE | PF_UPDATE | PF_LIVE)
 #define INT_RANGE(lo, hi) .type = PT_INTEGER, .min = (lo), .max = (hi)
+#define RCTL(id) .type = PT_INTEGER, .rctl = (id), .def = DEF_RCTL
 
 static const prop_def props[] = {
 	/* identity: fixed at create */
@@ -122,32 +121,28 @@ static const prop_def props[] = {
 	    .flags = CU },
 	{ "dns_domain", PT_STRING, .def = DEF_STR, .def_str = "local",
 	    .check = check_hostname, .flags = CU },
-	{ "init_name", PT_STRING, .def = DEF_STR, .def_str = "/sbin/init",
+	{ "init_name", PT_STRING, .def = DEF_STR,
+	    .def_str = ZK_MANIFEST_INIT_NAME_DEFAULT,
 	    .check = check_abspath, .flags = CU },
 	{ "autoboot", PT_BOOLEAN, .def = DEF_BOOL, .def_int = 1, .flags = CU },
 	{ "owner_uuid", PT_UUID, .def = DEF_ZERO_UUID, .flags = CU },
 	{ "billing_id", PT_UUID, .def = DEF_ZERO_UUID, .flags = CU },
 
-	/* resource controls */
-	{ "cpu_cap", INT_RANGE(0, NO_MAX), .flags = CUL },
-	/* zonekit's: SmartOS has these rctls but no properties for them */
-	{ "cpu_baseline", INT_RANGE(0, CPU_BASELINE_MAX), .flags = CUL },
-	{ "cpu_burst_time", INT_RANGE(0, CPU_BURST_TIME_MAX), .flags = CUL },
-	{ "cpu_shares", INT_RANGE(0, CPU_SHARES_MAX), .def = DEF_INT,
-	    .def_int = 100, .flags = CUL | PF_CLAMP },
-	{ "zfs_io_priority", INT_RANGE(0, NO_MAX), .def = DEF_INT,
-	    .def_int = 100, .flags = CUL },
-	{ "max_lwps", INT_RANGE(1, NO_MAX), .def = DEF_INT, .def_int = 2000,
-	    .flags = CUL },
-	{ "max_physical_memory", INT_RANGE(MPM_MIN, MIB_MAX),
-	    .def = DEF_MEMORY, .flags = CUL },
-	{ "max_locked_memory", INT_RANGE(0, MIB_MAX), .def = DEF_MEMORY,
-	    .flags = CUL },
-	{ "max_swap", INT_RANGE(SWAP_MIN, MIB_MAX), .def = DEF_MEMORY,
-	    .flags = CUL },
+	/* resource controls (cpu_baseline and cpu_burst_time are zonekit's:
+	 * SmartOS has these rctls but no properties for them) */
+	{ NULL, RCTL(ZK_RCTL_CPU_CAP), .flags = CUL },
+	{ NULL, RCTL(ZK_RCTL_CPU_BASELINE), .flags = CUL },
+	{ NULL, RCTL(ZK_RCTL_CPU_BURST_TIME), .flags = CUL },
+	{ NULL, RCTL(ZK_RCTL_CPU_SHARES), .flags = CUL },
+	{ NULL, RCTL(ZK_RCTL_ZFS_IO_PRIORITY), .flags = CUL },
+	{ NULL, RCTL(ZK_RCTL_MAX_LWPS), .flags = CUL },
+	{ NULL, RCTL(ZK_RCTL_MAX_PHYSICAL_MEMORY), .flags = CUL },
+	{ NULL, RCTL(ZK_RCTL_MAX_LOCKED_MEMORY), .flags = CUL },
+	{ NULL, RCTL(ZK_RCTL_MAX_SWAP), .flags = CUL },
 	{ "tmpfs", INT_RANGE(0, MIB_MAX), .def = DEF_MEMORY, .flags = CU },
 	{ "quota", INT_RANGE(0, GIB_MAX), .def = DEF_QUOTA, .flags = CUL },
-	{ "ram", INT_RANGE(MPM_MIN, MIB_MAX),
+	/* the memory cap's other name: its range, no default of its own */
+	{ "ram", PT_INTEGER, .rctl = ZK_RCTL_MAX_PHYSICAL_MEMORY,
 	    .alias_of = "max_physical_memory", .flags = CUL },
 
 	/* metadata and networking */
@@ -180,11 +175,37 @@ static const prop_def props[] = {
 	{ "type", PT_STRING, .flags = PF_RUNTIME },
 };
 
+static const char *
+prop_name(const prop_def *d)
+{
+	return d->name != NULL ? d->name : zk_rctl_property(d->rctl);
+}
+
+static long long
+prop_min(const prop_def *d)
+{
+	return d->rctl != ZK_RCTL_NONE ? zk_rctl_get(d->rctl)->min : d->min;
+}
+
+static long long
+prop_max(const prop_def *d)
+{
+	return d->rctl != ZK_RCTL_NONE ?
+	    zk_rctl_property_max(zk_rctl_get(d->rctl)) : d->max;
+}
+
+/* Above the maximum is stored as the maximum, not refused. */
+static bool
+prop_clamps(const prop_def *d)
+{
+	return d->rctl != ZK_RCTL_NONE && zk_rctl_get(d->rctl)->clamp;
+}
+
 static const prop_def *
 prop_find(const char *name)
 {
 	for (size_t i = 0; i < ZK_ARRAY_SIZE(props); i++)
-		if (strcmp(props[i].name, name) == 0)
+		if (strcmp(prop_name(&props[i]), name) == 0)
 			return &props[i];
 	return NULL;
 }
@@ -541,14 +562,14 @@ check_integer(const prop_def *d, const char *path, const json_t *v,
 		return false;
 	}
 	long long n = json_integer_value(v);
-	if (n < d->min) {
+	if (n < prop_min(d)) {
 		problem(p, ZK_PROBLEM_BAD_VALUE, path, "must be >= %lld",
-		    d->min);
+		    prop_min(d));
 		return false;
 	}
-	if (n > d->max && !(d->flags & PF_CLAMP)) {
+	if (n > prop_max(d) && !prop_clamps(d)) {
 		problem(p, ZK_PROBLEM_BAD_VALUE, path, "must be <= %lld",
-		    d->max);
+		    prop_max(d));
 		return false;
 	}
 	return true;
@@ -719,8 +740,8 @@ check_value(const prop_def *d, const char *path, const json_t *v,
 static json_t *
 stored_value(const prop_def *d, const json_t *v)
 {
-	if ((d->flags & PF_CLAMP) && json_integer_value(v) > d->max)
-		return json_integer(d->max);
+	if (prop_clamps(d) && json_integer_value(v) > prop_max(d))
+		return json_integer(prop_max(d));
 	if (d->flags & PF_LOWER) {
 		_cleanup_free_ char *s = strdup(json_string_value(v));
 		if (s == NULL)
@@ -998,16 +1019,17 @@ static void
 apply_alias(json_t *cfg, const prop_def *d, const json_t *v,
     const json_t *payload, zk_problems *p)
 {
-	if (!json_is_null(v) && !check_value(d, d->name, v, p))
+	const char *name = prop_name(d);
+	if (!json_is_null(v) && !check_value(d, name, v, p))
 		return;
 	const json_t *t = json_object_get(payload, d->alias_of);
 	if (t != NULL) {
 		if (json_is_integer(t) && !json_equal(t, v))
-			problem(p, ZK_PROBLEM_BAD_VALUE, d->name,
+			problem(p, ZK_PROBLEM_BAD_VALUE, name,
 			    "must equal %s (%lld)", d->alias_of,
 			    json_integer_value(t));
 		else if (json_is_null(t) && !json_is_null(v))
-			problem(p, ZK_PROBLEM_BAD_VALUE, d->name,
+			problem(p, ZK_PROBLEM_BAD_VALUE, name,
 			    "must equal %s (null)", d->alias_of);
 		return;
 	}
@@ -1087,9 +1109,20 @@ check_required(const json_t *cfg, bool kvm, zk_problems *p)
 		const prop_def *d = &props[i];
 		bool required = (d->flags & PF_REQUIRED) ||
 		    ((d->flags & PF_REQUIRED_OS) && !kvm);
-		if (required && json_object_get(cfg, d->name) == NULL)
-			problem(p, ZK_PROBLEM_MISSING, d->name, "is required");
+		if (required && json_object_get(cfg, prop_name(d)) == NULL)
+			problem(p, ZK_PROBLEM_MISSING, prop_name(d),
+			    "is required");
 	}
+}
+
+/* Memory defaults follow max_physical_memory: settle_memory's. */
+static json_t *
+rctl_default(const zk_rctl *r)
+{
+	long long v;
+	if (r->def != ZK_RCTL_DEF_VALUE || !zk_rctl_default(r, 0, &v))
+		return NULL;
+	return json_integer(v);
 }
 
 static json_t *
@@ -1108,13 +1141,16 @@ default_value(const prop_def *d, const json_t *cfg,
 	case DEF_VM_UUID:
 		return json_string(zk_json_str(cfg, "uuid", ""));
 	case DEF_ZPOOL:
-		return json_string(ctx->zpool ? ctx->zpool : "zones");
+		return json_string(ctx->zpool ? ctx->zpool :
+		    ZK_POOL_DEFAULT_NAME);
 	case DEF_QUOTA:
 		return json_integer(ctx->pool_has_quota ? QUOTA_DEFAULT : 0);
 	case DEF_EMPTY_OBJ:
 		return json_object();
 	case DEF_EMPTY_ARRAY:
 		return json_array();
+	case DEF_RCTL:
+		return rctl_default(zk_rctl_get(d->rctl));
 	case DEF_NONE:
 	case DEF_MEMORY:
 		break;
@@ -1128,11 +1164,11 @@ fill_defaults(json_t *cfg, const zk_manifest_ctx *ctx)
 {
 	for (size_t i = 0; i < ZK_ARRAY_SIZE(props); i++) {
 		const prop_def *d = &props[i];
-		if (json_object_get(cfg, d->name) != NULL)
+		if (json_object_get(cfg, prop_name(d)) != NULL)
 			continue;
 		json_t *v = default_value(d, cfg, ctx);
 		if (v != NULL)
-			json_object_set_new(cfg, d->name, v);
+			json_object_set_new(cfg, prop_name(d), v);
 	}
 }
 
@@ -1149,6 +1185,15 @@ default_int(json_t *cfg, const char *key, long long v)
 		set_int(cfg, key, v);
 }
 
+static void
+default_memory(json_t *cfg, zk_rctl_id id, long long mpm)
+{
+	const zk_rctl *r = zk_rctl_get(id);
+	long long v;
+	if (zk_rctl_default(r, mpm, &v))
+		default_int(cfg, r->property, v);
+}
+
 /*
  * The memory limits relate to max_physical_memory.  As on SmartOS, when
  * only the memory cap moves (old is the config before an update, NULL on
@@ -1162,8 +1207,8 @@ settle_memory(json_t *cfg, const json_t *old, const json_t *payload,
 	/* a refused cap would make every comparison below misleading */
 	bool cap_bad = has_problem(p, "max_physical_memory") ||
 	    has_problem(p, "ram");
-	default_int(cfg, "max_physical_memory", MPM_DEFAULT);
-	long long mpm = zk_json_int(cfg, "max_physical_memory", MPM_DEFAULT);
+	default_memory(cfg, ZK_RCTL_MAX_PHYSICAL_MEMORY, 0);
+	long long mpm = zk_json_int(cfg, "max_physical_memory", 0);
 	bool moved = old != NULL &&
 	    zk_json_int(old, "max_physical_memory", -1) != mpm;
 	if (moved && !json_object_get(payload, "max_locked_memory") &&
@@ -1173,8 +1218,8 @@ settle_memory(json_t *cfg, const json_t *old, const json_t *payload,
 	    json_object_get(cfg, "max_swap") != NULL &&
 	    zk_json_int(cfg, "max_swap", 0) < mpm)
 		set_int(cfg, "max_swap", mpm);
-	default_int(cfg, "max_locked_memory", mpm);
-	default_int(cfg, "max_swap", mpm > SWAP_MIN ? mpm : SWAP_MIN);
+	default_memory(cfg, ZK_RCTL_MAX_LOCKED_MEMORY, mpm);
+	default_memory(cfg, ZK_RCTL_MAX_SWAP, mpm);
 	default_int(cfg, "tmpfs", mpm);
 	if (cap_bad)
 		return;
@@ -1500,14 +1545,14 @@ kv_value(const prop_def *d, const char *val, const char *arg, json_t **out,
 	case PT_INTEGER:
 		if (!parse_ll(val, &n))
 			return zk_fail(err, EINVAL, "invalid argument \"%s\": "
-			    "%s must be an integer", arg, d->name);
+			    "%s must be an integer", arg, prop_name(d));
 		*out = json_integer(n);
 		return 0;
 	case PT_BOOLEAN:
 	case PT_TRUE:
 		if (strcmp(val, "true") != 0 && strcmp(val, "false") != 0)
 			return zk_fail(err, EINVAL, "invalid argument \"%s\": "
-			    "%s must be true or false", arg, d->name);
+			    "%s must be true or false", arg, prop_name(d));
 		*out = json_boolean(strcmp(val, "true") == 0);
 		return 0;
 	case PT_UUID:
@@ -1521,11 +1566,11 @@ kv_value(const prop_def *d, const char *val, const char *arg, json_t **out,
 	case PT_FLATOBJ:
 		return zk_fail(err, EINVAL, "invalid argument \"%s\": %s "
 		    "cannot be given as key=value (use %s.KEY=value or a JSON "
-		    "payload)", arg, d->name, d->name);
+		    "payload)", arg, prop_name(d), prop_name(d));
 	default:
 		return zk_fail(err, EINVAL, "invalid argument \"%s\": %s "
 		    "cannot be given as key=value (use a JSON payload)", arg,
-		    d->name);
+		    prop_name(d));
 	}
 }
 
