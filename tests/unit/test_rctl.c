@@ -96,54 +96,65 @@ test_rows_in_id_order(void **state)
 }
 
 static void
+each_rctl(void (*check)(const zk_rctl *r))
+{
+	size_t n;
+	const zk_rctl *t = zk_rctl_table(&n);
+	for (size_t i = 0; i < n; i++)
+		check(&t[i]);
+}
+
+static void
+system_value_accepted_and_rendered(const zk_rctl *r)
+{
+	long long max = zk_rctl_property_max(r);
+	zk_problems probs;
+	_cleanup_json_ json_t *cfg = NULL;
+	if (create(r, max, &cfg, &probs) != 0)
+		fail_msg("%s=%lld refused: %s", r->property, max,
+		    probs.n ? probs.items[0].reason : "?");
+	assert_int_equal(zk_json_int(cfg, r->property, -1), max);
+	char priv[32], sys[32];
+	rendered_value(r, cfg, "privileged", priv, sizeof(priv));
+	rendered_value(r, cfg, "system", sys, sizeof(sys));
+	if (strcmp(priv, sys) != 0)
+		fail_msg("%s: privileged %s, system %s", r->name, priv, sys);
+}
+
+static void
 test_system_value_accepted_and_rendered(void **state)
 {
 	(void)state;
-	size_t n;
-	const zk_rctl *t = zk_rctl_table(&n);
-	for (size_t i = 0; i < n; i++) {
-		const zk_rctl *r = &t[i];
-		long long max = zk_rctl_property_max(r);
-		zk_problems probs;
-		_cleanup_json_ json_t *cfg = NULL;
-		if (create(r, max, &cfg, &probs) != 0)
-			fail_msg("%s=%lld refused: %s", r->property, max,
-			    probs.n ? probs.items[0].reason : "?");
+	each_rctl(system_value_accepted_and_rendered);
+}
+
+/* Refused as a bad value, or clamped where the table says so. */
+static void
+above_system_value_refused(const zk_rctl *r)
+{
+	long long max = zk_rctl_property_max(r);
+	zk_problems probs;
+	_cleanup_json_ json_t *cfg = NULL;
+	int rc = create(r, max + 1, &cfg, &probs);
+	if (r->clamp) {
+		assert_int_equal(rc, 0);
 		assert_int_equal(zk_json_int(cfg, r->property, -1), max);
-		char priv[32], sys[32];
-		rendered_value(r, cfg, "privileged", priv, sizeof(priv));
-		rendered_value(r, cfg, "system", sys, sizeof(sys));
-		if (strcmp(priv, sys) != 0)
-			fail_msg("%s: privileged %s, system %s", r->name, priv,
-			    sys);
+		return;
 	}
+	if (rc == 0)
+		fail_msg("%s=%lld accepted", r->property, max + 1);
+	_cleanup_json_ json_t *j = zk_problems_to_json(&probs);
+	const json_t *bad = json_object_get(j, "bad_values");
+	assert_int_equal(json_array_size(bad), 1);
+	assert_string_equal(json_string_value(json_array_get(bad, 0)),
+	    r->property);
 }
 
 static void
 test_above_system_value_refused(void **state)
 {
 	(void)state;
-	size_t n;
-	const zk_rctl *t = zk_rctl_table(&n);
-	for (size_t i = 0; i < n; i++) {
-		const zk_rctl *r = &t[i];
-		long long max = zk_rctl_property_max(r);
-		zk_problems probs;
-		_cleanup_json_ json_t *cfg = NULL;
-		int rc = create(r, max + 1, &cfg, &probs);
-		if (r->clamp) {
-			assert_int_equal(rc, 0);
-			assert_int_equal(zk_json_int(cfg, r->property, -1), max);
-			continue;
-		}
-		if (rc == 0)
-			fail_msg("%s=%lld accepted", r->property, max + 1);
-		_cleanup_json_ json_t *j = zk_problems_to_json(&probs);
-		const json_t *bad = json_object_get(j, "bad_values");
-		assert_int_equal(json_array_size(bad), 1);
-		assert_string_equal(json_string_value(json_array_get(bad, 0)),
-		    r->property);
-	}
+	each_rctl(above_system_value_refused);
 }
 
 static void
@@ -182,40 +193,38 @@ test_defaults_as_created(void **state)
 
 /* zoneadmd's side of prctl -s and -x on the same figures. */
 static void
+prctl_changes(const zk_rctl *r)
+{
+	_cleanup_json_ json_t *cfg = NULL, *set = NULL, *over = NULL,
+	    *gone = NULL;
+	zk_problems probs;
+	assert_int_equal(create(NULL, 0, &cfg, &probs), 0);
+	char text[32];
+	zk_error err = { 0 };
+	/* the locked memory cap may not pass the memory cap */
+	unsigned long long v = r->id == ZK_RCTL_MAX_LOCKED_MEMORY ?
+	    256ULL * r->manifest_scale : r->system_value;
+	snprintf(text, sizeof(text), "%llu", v);
+	if (zk_rctl_change_config(cfg, r, text, &ctx, &set, &err) != 0)
+		fail_msg("%s %s: %s", r->name, text, err.msg);
+	if (r->system_value < UINT64_MAX) {
+		snprintf(text, sizeof(text), "%llu",
+		    (unsigned long long)r->system_value + 1);
+		assert_true(zk_rctl_change_config(cfg, r, text, &ctx, &over,
+		    &err) < 0);
+	}
+	assert_int_equal(zk_rctl_change_config(cfg, r, NULL, &ctx, &gone,
+	    &err), 0);
+	uint64_t got;
+	assert_false(zk_rctl_config_value(r, gone, &got));
+	assert_true(zk_rctl_in_force(r, gone) == r->system_value);
+}
+
+static void
 test_prctl_changes(void **state)
 {
 	(void)state;
-	_cleanup_json_ json_t *cfg = NULL;
-	zk_problems probs;
-	assert_int_equal(create(NULL, 0, &cfg, &probs), 0);
-	size_t n;
-	const zk_rctl *t = zk_rctl_table(&n);
-	for (size_t i = 0; i < n; i++) {
-		const zk_rctl *r = &t[i];
-		char text[32];
-		zk_error err = { 0 };
-		_cleanup_json_ json_t *set = NULL, *over = NULL, *gone = NULL;
-		/* the locked memory cap may not pass the memory cap */
-		if (r->id == ZK_RCTL_MAX_LOCKED_MEMORY)
-			snprintf(text, sizeof(text), "%llu",
-			    256ULL * r->manifest_scale);
-		else
-			snprintf(text, sizeof(text), "%llu",
-			    (unsigned long long)r->system_value);
-		if (zk_rctl_change_config(cfg, r, text, &ctx, &set, &err) != 0)
-			fail_msg("%s %s: %s", r->name, text, err.msg);
-		if (r->system_value < UINT64_MAX) {
-			snprintf(text, sizeof(text), "%llu",
-			    (unsigned long long)r->system_value + 1);
-			assert_true(zk_rctl_change_config(cfg, r, text, &ctx,
-			    &over, &err) < 0);
-		}
-		assert_int_equal(zk_rctl_change_config(cfg, r, NULL, &ctx,
-		    &gone, &err), 0);
-		uint64_t v;
-		assert_false(zk_rctl_config_value(r, gone, &v));
-		assert_true(zk_rctl_in_force(r, gone) == r->system_value);
-	}
+	each_rctl(prctl_changes);
 }
 
 /* A limit removed by prctl -x stays removed when another one changes. */
