@@ -16,6 +16,7 @@
 
 #include "config/manifest.h"
 #include "config/rctl.h"
+#include "config/rctl_change.h"
 #include "config/store.h"
 #include "controllers/controller.h"
 #include "storage/storage.h"
@@ -475,51 +476,23 @@ zk_policy_reload(zk_policy *p, zk_error *err)
 	return apply_effective(p, err);
 }
 
-/* "512" in the rctl's units (bytes, %, s, count) into manifest units. */
-static int
-rctl_value_to_property(const zk_rctl *row, const char *text, json_t **out,
-    zk_error *err)
-{
-	char *end;
-	errno = 0;
-	unsigned long long v = strtoull(text, &end, 10);
-	if (errno != 0 || end == text || *end != '\0' || text[0] == '-')
-		return zk_fail(err, EINVAL, "%s: invalid value \"%s\"", row->name,
-		    text);
-	if (v > row->system_value)
-		return zk_fail(err, ERANGE, "%s: %s is above the system value",
-		    row->name, text);
-	*out = json_integer((json_int_t)(v / row->manifest_scale));
-	return 0;
-}
-
-/* The zone's config after the change, validated as `vmadm update` would. */
+/* The zone's config after the change (zk_rctl_change_config). */
 static int
 updated_config(zk_policy *p, const zk_rctl *row, const char *value,
     json_t **next, zk_error *err)
 {
-	_cleanup_json_ json_t *payload = json_object();
-	json_t *v = json_null();
-	int r = value != NULL ? rctl_value_to_property(row, value, &v, err) : 0;
-	if (r < 0)
-		return r;
-	json_object_set_new(payload, row->property, v);
 	zk_pool_info pool;
 	zk_manifest_ctx ctx = { .uuid = p->uuid, .now_iso = "" };
-	zk_problems probs = { 0 };
-	if ((r = zk_pool_probe(&p->paths, &pool, err)) < 0)
+	int r = zk_pool_probe(&p->paths, &pool, err);
+	if (r < 0)
 		return r;
 	ctx.pool_has_quota = pool.has_quota;
 	ctx.zpool = pool.name;
-	return zk_manifest_update(p->effective, payload, &ctx, next, &probs,
-	    err);
+	return zk_rctl_change_config(p->effective, row, value, &ctx, next, err);
 }
 
-/*
- * The change is validated exactly as `vmadm update` would validate it
- * (ranges, memory/swap rules), then kept as overrides of the properties
- * it ended up changing.
- */
+/* The change is kept as overrides of the properties it ended up
+ * changing. */
 int
 zk_policy_set_rctl(zk_policy *p, const char *rctl, const char *value,
     zk_error *err)
