@@ -20,6 +20,7 @@
 #include <sys/random.h>
 
 #include "net/ipv4.h"
+#include "net/mac.h"
 #include "util/cleanup.h"
 #include "util/json_util.h"
 #include "util/uuid.h"
@@ -456,26 +457,12 @@ check_netmask(const char *s)
 	    "must be an IPv4 netmask (e.g. 255.255.255.0)";
 }
 
-static bool
-hex_char(char c)
-{
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
-	    (c >= 'A' && c <= 'F');
-}
-
 static const char mac_reason[] = "must be a MAC address (aa:bb:cc:dd:ee:ff)";
 
 static const char *
 check_mac(const char *s)
 {
-	if (strlen(s) != 17)
-		return mac_reason;
-	for (int i = 0; i < 17; i++) {
-		bool colon = (i % 3 == 2);
-		if (colon ? s[i] != ':' : !hex_char(s[i]))
-			return mac_reason;
-	}
-	return NULL;
+	return zk_mac_valid(s) ? NULL : mac_reason;
 }
 
 /* SmartOS's tag rule, plus '-' and '.' so Linux bridge and VLAN names fit. */
