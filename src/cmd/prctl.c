@@ -147,7 +147,7 @@ parse_args(int argc, char *argv[], prctl_opts *o)
 /* ---- finding the zone ------------------------------------------------------ */
 
 typedef struct zone_ref {
-	char uuid[ZK_UUID_LEN + 1];
+	char uuid[ZK_UUID_BUFSZ];
 	int zoneid;
 	json_t *cfg;
 } zone_ref;
@@ -179,7 +179,7 @@ uuid_of_zoneid(const zk_paths *p, int zoneid, char *uuid, zk_error *err)
 		zk_error ignored = { 0 };
 		if (zk_vm_status(p, uuids[i], &st, &ignored) == 0 &&
 		    st.running && st.zoneid == zoneid) {
-			snprintf(uuid, ZK_UUID_LEN + 1, "%s", uuids[i]);
+			snprintf(uuid, ZK_UUID_BUFSZ, "%s", uuids[i]);
 			r = 0;
 		}
 	}

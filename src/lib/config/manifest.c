@@ -1291,7 +1291,7 @@ create_apply(json_t *cfg, const json_t *payload, bool kvm,
 static int
 create_identity(json_t *cfg, const zk_manifest_ctx *ctx, zk_error *err)
 {
-	char uuid[37];
+	char uuid[ZK_UUID_BUFSZ];
 	const char *given = zk_json_str(cfg, "uuid", ctx->uuid);
 	if (given != NULL) {
 		/* copied: the payload's value is replaced below */

@@ -9,6 +9,7 @@
 #include "config/manifest.h"
 #include "util/cleanup.h"
 #include "util/json_util.h"
+#include "util/uuid.h"
 #include "view/table.h"
 
 #define DEFAULT_FIELDS "uuid,type,ram,state,alias"
@@ -25,7 +26,7 @@ typedef struct column_def {
 } column_def;
 
 static const column_def catalogue[] = {
-	{ "uuid", 36, "UUID" },
+	{ "uuid", ZK_UUID_LEN, "UUID" },
 	{ "type", 4, "TYPE" },
 	{ "ram", 7, "RAM" },
 	{ "state", 16, "STATE" },
@@ -43,7 +44,7 @@ static const column_def catalogue[] = {
 	{ "zoneid", 6, "ZONEID" },
 	{ "pid", 6, "PID" },
 	{ "vcpus", 5, "VCPUS" },
-	{ "image_uuid", 36, "IMAGE_UUID" },
+	{ "image_uuid", ZK_UUID_LEN, "IMAGE_UUID" },
 	{ "hostname", 32, "HOSTNAME" },
 	{ "autoboot", 8, "AUTOBOOT" },
 	{ "zone_state", 10, "ZONE_STATE" },

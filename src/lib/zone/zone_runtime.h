@@ -22,7 +22,7 @@
 #define ZK_MAX_RESOLVERS 8
 
 typedef struct zk_zone_spec {
-	char uuid[37];
+	char uuid[ZK_UUID_BUFSZ];
 	char hostname[256];
 	char init_name[PATH_MAX];
 	uint64_t tmpfs_mib;		/* 0: no tmpfs on /tmp */
