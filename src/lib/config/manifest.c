@@ -1183,6 +1183,22 @@ check_quota(const json_t *cfg, const zk_manifest_ctx *ctx, zk_problems *p)
 	    zk_json_str(cfg, "zpool", ""));
 }
 
+/*
+ * A zone goes on a pool of this host, and this host has one: the pool the
+ * ctx names (SmartOS checks against `zpool list` the same way).
+ */
+static void
+check_pool_known(const json_t *cfg, const zk_manifest_ctx *ctx,
+    zk_problems *p)
+{
+	const char *zpool = zk_json_str(cfg, "zpool", NULL);
+	if (zpool == NULL || ctx->zpool == NULL ||
+	    strcmp(zpool, ctx->zpool) == 0)
+		return;
+	problem(p, ZK_PROBLEM_BAD_VALUE, "zpool", "no such pool \"%s\" (this "
+	    "host has \"%s\")", zpool, ctx->zpool);
+}
+
 /* "nics[N]" gateways name a nic of the resulting config. */
 static void
 check_route_nics(const json_t *cfg, zk_problems *p)
@@ -1328,6 +1344,7 @@ zk_manifest_create(const json_t *payload, const zk_manifest_ctx *ctx,
 	apply_brand(cfg, brand, p);
 	create_apply(cfg, payload, kvm, &chosen, p);
 	check_required(cfg, kvm, p);
+	check_pool_known(cfg, ctx, p);
 	int r = create_identity(cfg, ctx, err);
 	if (r == 0)
 		r = settle_config(cfg, NULL, payload, chosen, ctx, p, err);
