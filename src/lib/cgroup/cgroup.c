@@ -22,6 +22,7 @@
 #include "cgroup/cgroup_backend.h"
 #include "cgroup/device_policy.h"
 #include "util/cleanup.h"
+#include "util/clock.h"
 #include "util/fsutil.h"
 
 #define KILL_POLL_MS	5
@@ -33,9 +34,7 @@
 int64_t
 zk_cg_now_ms(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t)(zk_now_ns() / 1000000);
 }
 
 void

@@ -12,10 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "util/cleanup.h"
+#include "util/clock.h"
 #include "util/fsutil.h"
 
 #define NSEC_PER_SEC 1000000000ULL
@@ -252,14 +252,6 @@ make_kstat(zk_kstat *k, const char *module, const char *class,
 	return 0;
 }
 
-static uint64_t
-boottime_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_BOOTTIME, &ts);
-	return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
-}
-
 int
 zk_kstat_read_host_at(const char *proc, zk_kstat **ks, size_t *n,
     zk_error *err)
@@ -273,7 +265,7 @@ zk_kstat_read_host_at(const char *proc, zk_kstat **ks, size_t *n,
 		return zk_fail(err, ENOMEM, "out of memory");
 	*ks = v;
 	/* Host kstats exist from boot: crtime 0 on CLOCK_BOOTTIME. */
-	uint64_t now = boottime_ns();
+	uint64_t now = zk_now_ns();
 	zk_kstat *mc = &v[*n], *zm = &v[*n + 1];
 	if (make_kstat(mc, MC_MODULE, MC_CLASS, memory_cap_stats,
 	    MC_COUNT, now) < 0)

@@ -26,10 +26,10 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "util/cleanup.h"
+#include "util/clock.h"
 #include "util/fsutil.h"
 
 #define KS_MAGIC 0x534b4b5aU	/* "ZKKS" in a little-endian dump */
@@ -89,14 +89,6 @@ struct zk_kstat_pub {
 	char path[PATH_MAX];
 	size_t ks_off[];	/* offset of each kstat's ks_hdr */
 };
-
-static uint64_t
-boottime_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_BOOTTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 /* Copy with the illumos limit: at most ZK_KSTAT_STRLEN - 1 characters. */
 static void
@@ -203,7 +195,7 @@ map_new_file(zk_kstat_pub *pub, int fd, const char *tmp,
 	if (m == MAP_FAILED)
 		return zk_fail_errno(err, errno, "cannot map %s", tmp);
 	pub->base = m;
-	fill_layout(pub, defs, ndefs, boottime_ns());
+	fill_layout(pub, defs, ndefs, zk_now_ns());
 	return 0;
 }
 
@@ -287,7 +279,7 @@ zk_kstat_pub_end(zk_kstat_pub *pub)
 {
 	if (pub == NULL)
 		return;
-	uint64_t now = boottime_ns();
+	uint64_t now = zk_now_ns();
 	for (size_t i = 0; i < pub->nkstats; i++) {
 		ks_hdr *k = (ks_hdr *)(pub->base + pub->ks_off[i]);
 		__atomic_store_n(&k->snaptime_ns, now, __ATOMIC_RELAXED);
