@@ -13,7 +13,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include "cgroup/cgroup.h"
-#include "net/vnic.h"
+#include "net/zone_net.h"
 #include "storage/storage.h"
 #include "util/error.h"
 #include "util/paths.h"

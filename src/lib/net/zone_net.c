@@ -1,4 +1,4 @@
-#include "net/vnic.h"
+#include "net/zone_net.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

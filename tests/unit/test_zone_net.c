@@ -1,5 +1,6 @@
-/* VNICs: host interface names and MACs, nics and routes of a config, nic
- * tag lookup, and what boot refuses.  No netlink here (see test_vnic.py). */
+/* A zone's nics (zone_net.h): host interface names and MACs, nics and
+ * routes of a config, nic tag lookup, MAC and IPv4 text, and what boot
+ * refuses.  No netlink here (see tests/e2e/test_vnic.py). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,7 +15,7 @@
 #include "config/manifest.h"
 #include "net/ipv4.h"
 #include "net/mac.h"
-#include "net/vnic.h"
+#include "net/zone_net.h"
 #include "util/json_util.h"
 
 static const char U1[] = "87b5509f-7c02-47e2-8b31-b26eadfc0746";

@@ -10,8 +10,8 @@
  * nic tags, refuse what cannot be built), zk_net_plumb() once the zone's
  * init exists and waits, zk_net_teardown() on failure, stop and reboot.
  */
-#ifndef ZK_VNIC_H
-#define ZK_VNIC_H
+#ifndef ZK_ZONE_NET_H
+#define ZK_ZONE_NET_H
 
 #include <jansson.h>
 #include <limits.h>
