@@ -421,6 +421,19 @@ is_subdir(DIR *d, const struct dirent *de)
 	    S_ISDIR(st.st_mode);
 }
 
+/* The path of d's next child cgroup (d is dir, open), or NULL. */
+static const char *
+next_child(DIR *d, const char *dir, char child[PATH_MAX])
+{
+	struct dirent *de;
+	while ((de = readdir(d)) != NULL)
+		if (is_subdir(d, de)) {
+			snprintf(child, PATH_MAX, "%s/%s", dir, de->d_name);
+			return child;
+		}
+	return NULL;
+}
+
 /* One pass, children first; on failure `failed` names the directory. */
 static int
 rmdir_pass(const char *dir, char *failed)
@@ -430,12 +443,8 @@ rmdir_pass(const char *dir, char *failed)
 		snprintf(failed, PATH_MAX, "%s", dir);
 		return -errno;
 	}
-	struct dirent *de;
-	while ((de = readdir(d)) != NULL) {
-		if (!is_subdir(d, de))
-			continue;
-		char child[PATH_MAX];
-		snprintf(child, sizeof(child), "%s/%s", dir, de->d_name);
+	char child[PATH_MAX];
+	while (next_child(d, dir, child) != NULL) {
 		int r = rmdir_pass(child, failed);
 		if (r < 0 && r != -ENOENT)
 			return r;
@@ -512,15 +521,10 @@ read_procs_tree(const char *dir, pid_t **pids, size_t *n, size_t *cap,
 	if (d == NULL)
 		return top || errno != ENOENT ? zk_fail_errno(err, errno,
 		    "cannot list %s", dir) : 0;
-	struct dirent *de;
-	while ((de = readdir(d)) != NULL) {
-		if (!is_subdir(d, de))
-			continue;
-		char child[PATH_MAX];
-		snprintf(child, sizeof(child), "%s/%s", dir, de->d_name);
+	char child[PATH_MAX];
+	while (next_child(d, dir, child) != NULL)
 		if ((r = read_procs_tree(child, pids, n, cap, false, err)) < 0)
 			return r;
-	}
 	return 0;
 }
 
