@@ -15,6 +15,7 @@
 
 #include "image/image.h"
 #include "image/image_install.h"
+#include "storage/storage.h"
 #include "util/cleanup.h"
 #include "util/json_util.h"
 #include "util/paths.h"
@@ -24,7 +25,7 @@
 #define EXIT_USAGE 2
 #define EXIT_NOT_INSTALLED 3
 
-#define ZPOOL "zones"
+#define ZPOOL ZK_POOL_DEFAULT_NAME
 #define LIST_COLUMNS "uuid,name,version,os,type,pub"
 #define LIST_SORT "published_at,name"
 

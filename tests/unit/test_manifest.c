@@ -185,10 +185,16 @@ static const bad_case bad_cases[] = {
 	BAD("{\"quota\": -1}", "quota: must be >= 0"),
 	BAD("{\"ram\": 15}", "ram: must be >= 16"),
 	/* ranges: max + 1 */
-	BAD("{\"max_physical_memory\": 1099511627777}",
-	    "max_physical_memory: must be <= 1099511627776"),
 	BAD("{\"quota\": 1073741825}", "quota: must be <= 1073741824"),
-	/* the rctls' system values */
+	BAD("{\"tmpfs\": 1099511627777}", "tmpfs: must be <= 1099511627776"),
+	/* the rctls' system values (memory: 2^64 - 1 bytes in whole MiB) */
+	BAD("{\"max_physical_memory\": 17592186044416}",
+	    "max_physical_memory: must be <= 17592186044415"),
+	BAD("{\"ram\": 17592186044416}", "ram: must be <= 17592186044415"),
+	BAD("{\"cpu_cap\": 4294967296}", "cpu_cap: must be <= 4294967295"),
+	BAD("{\"zfs_io_priority\": 16385}",
+	    "zfs_io_priority: must be <= 16384"),
+	BAD("{\"max_lwps\": 2147483648}", "max_lwps: must be <= 2147483647"),
 	BAD("{\"cpu_baseline\": 4294967296}",
 	    "cpu_baseline: must be <= 4294967295"),
 	BAD("{\"cpu_burst_time\": 2147483648}",

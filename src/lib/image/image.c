@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "config/store.h"
+#include "storage/storage.h"
 #include "util/cleanup.h"
 #include "util/fsutil.h"
 #include "util/json_util.h"
@@ -28,7 +29,6 @@
 #include "util/uuid.h"
 
 /* Single-pool hosts for now; SmartOS messages name the pool. */
-#define ZK_IMAGE_ZPOOL "zones"
 
 /* ---- manifest validation -------------------------------------------- */
 
@@ -261,7 +261,7 @@ static int
 not_found(const char *uuid, zk_error *err)
 {
 	return zk_fail(err, ENOENT, "image \"%s\" was not found on zpool \"%s\"",
-	    uuid, ZK_IMAGE_ZPOOL);
+	    uuid, ZK_POOL_DEFAULT_NAME);
 }
 
 /* ---- get and list ----------------------------------------------------- */
