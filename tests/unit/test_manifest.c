@@ -153,6 +153,8 @@ static const bad_case bad_cases[] = {
 	    "init_name: must be an absolute path"),
 	BAD("{\"zpool\": \"1pool\"}", "zpool: must be a pool name (a letter, "
 	    "then letters, digits, '_', '-', '.' or ':')"),
+	BAD("{\"zpool\": \"data\"}", "zpool: no such pool \"data\" (this host "
+	    "has \"zones\")"),
 	/* booleans and integers do not stand in for each other */
 	BAD("{\"autoboot\": 1}", "autoboot: must be true or false"),
 	BAD("{\"autoboot\": \"true\"}", "autoboot: must be true or false"),
@@ -436,12 +438,12 @@ static void
 test_create_identity(void **state)
 {
 	_cleanup_json_ json_t *cfg = create_ok("{\"uuid\": \"" IMG "\", "
-	    "\"hostname\": \"web-1.example\", \"zpool\": \"data\", "
+	    "\"hostname\": \"web-1.example\", \"zpool\": \"zones\", "
 	    "\"alias\": \"web\", \"brand\": \"joyent-minimal\"}", &quota_pool);
 	assert_string_equal(zk_json_str(cfg, "uuid", ""), IMG);
 	assert_string_equal(zk_json_str(cfg, "zonename", ""), IMG);
 	assert_string_equal(zk_json_str(cfg, "hostname", ""), "web-1.example");
-	assert_string_equal(zk_json_str(cfg, "zpool", ""), "data");
+	assert_string_equal(zk_json_str(cfg, "zpool", ""), "zones");
 	assert_string_equal(zk_json_str(cfg, "brand", ""), "joyent-minimal");
 	assert_null(json_object_get(cfg, "zonepath"));
 	assert_null(json_object_get(cfg, "state"));

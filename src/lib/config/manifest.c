@@ -510,6 +510,13 @@ rctl_default(const zk_rctl *r)
 	return json_integer(v);
 }
 
+/* The pool of this host: the ctx's, else the default one. */
+static const char *
+host_pool(const zk_manifest_ctx *ctx)
+{
+	return ctx->zpool ? ctx->zpool : ZK_POOL_DEFAULT_NAME;
+}
+
 static json_t *
 default_value(const prop_def *d, const json_t *cfg,
     const zk_manifest_ctx *ctx)
@@ -526,8 +533,7 @@ default_value(const prop_def *d, const json_t *cfg,
 	case DEF_VM_UUID:
 		return json_string(zk_json_str(cfg, "uuid", ""));
 	case DEF_ZPOOL:
-		return json_string(ctx->zpool ? ctx->zpool :
-		    ZK_POOL_DEFAULT_NAME);
+		return json_string(host_pool(ctx));
 	case DEF_QUOTA:
 		return json_integer(ctx->pool_has_quota ? QUOTA_DEFAULT : 0);
 	case DEF_EMPTY_OBJ:
@@ -625,6 +631,20 @@ check_quota(const json_t *cfg, const zk_manifest_ctx *ctx, zk_problems *p)
 	    "must be 0: the pool \"%s\" "
 	    "is a plain directory and cannot enforce quotas", zk_json_str(cfg,
 	    "zpool", ""));
+}
+
+/*
+ * A zone goes on a pool of this host, and this host has one: the pool the
+ * ctx names (SmartOS checks against `zpool list` the same way).
+ */
+static void
+check_pool_known(const json_t *cfg, const zk_manifest_ctx *ctx,
+    zk_problems *p)
+{
+	const char *zpool = zk_json_str(cfg, "zpool", NULL);
+	if (zpool != NULL && strcmp(zpool, host_pool(ctx)) != 0)
+		zk_mf_problem(p, ZK_PROBLEM_BAD_VALUE, "zpool", "no such pool "
+		    "\"%s\" (this host has \"%s\")", zpool, host_pool(ctx));
 }
 
 /* "nics[N]" gateways name a nic of the resulting config. */
@@ -735,7 +755,7 @@ create_apply(json_t *cfg, const json_t *payload, bool kvm,
 static int
 create_identity(json_t *cfg, const zk_manifest_ctx *ctx, zk_error *err)
 {
-	char uuid[37];
+	char uuid[ZK_UUID_BUFSZ];
 	const char *given = zk_json_str(cfg, "uuid", ctx->uuid);
 	if (given != NULL) {
 		/* copied: the payload's value is replaced below */
@@ -772,6 +792,7 @@ zk_manifest_create(const json_t *payload, const zk_manifest_ctx *ctx,
 	apply_brand(cfg, brand, p);
 	create_apply(cfg, payload, kvm, &chosen, p);
 	check_required(cfg, kvm, p);
+	check_pool_known(cfg, ctx, p);
 	int r = create_identity(cfg, ctx, err);
 	if (r == 0)
 		r = settle_config(cfg, NULL, payload, chosen, ctx, p, err);

@@ -8,6 +8,7 @@
 
 #include "config/manifest_internal.h"
 #include "net/ipv4.h"
+#include "net/mac.h"
 
 const char *
 zk_mf_check_alias(const char *s)
@@ -128,26 +129,12 @@ zk_mf_check_netmask(const char *s)
 	    "must be an IPv4 netmask (e.g. 255.255.255.0)";
 }
 
-static bool
-hex_char(char c)
-{
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
-	    (c >= 'A' && c <= 'F');
-}
-
 const char zk_mf_mac_reason[] = "must be a MAC address (aa:bb:cc:dd:ee:ff)";
 
 const char *
 zk_mf_check_mac(const char *s)
 {
-	if (strlen(s) != 17)
-		return zk_mf_mac_reason;
-	for (int i = 0; i < 17; i++) {
-		bool colon = (i % 3 == 2);
-		if (colon ? s[i] != ':' : !hex_char(s[i]))
-			return zk_mf_mac_reason;
-	}
-	return NULL;
+	return zk_mac_valid(s) ? NULL : zk_mf_mac_reason;
 }
 
 /* SmartOS's tag rule, plus '-' and '.' so Linux bridge and VLAN names fit. */

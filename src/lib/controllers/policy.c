@@ -25,6 +25,7 @@
 #include "util/fault.h"
 #include "util/json_util.h"
 #include "util/proc.h"
+#include "util/uuid.h"
 
 #define MAX_CTRL 8
 #define MAX_KSTATS (MAX_CTRL * ZK_CTRL_MAX_KSTATS)
@@ -40,7 +41,7 @@ typedef struct running {
 struct zk_policy {
 	zk_cgroup *cg;
 	zk_paths paths;
-	char uuid[ZK_UUID_LEN + 1];
+	char uuid[ZK_UUID_BUFSZ];
 	int zoneid;
 	pid_t init_pid;
 	uint64_t boot_time;	/* epoch seconds init started */

@@ -10,6 +10,7 @@
 #include "config/rctl.h"
 #include "util/cleanup.h"
 #include "util/json_util.h"
+#include "util/uuid.h"
 #include "view/table.h"
 
 #define DEFAULT_FIELDS "uuid,type,ram,state,alias"
@@ -26,7 +27,7 @@ typedef struct column_def {
 } column_def;
 
 static const column_def catalogue[] = {
-	{ "uuid", 36, "UUID" },
+	{ "uuid", ZK_UUID_LEN, "UUID" },
 	{ "type", 4, "TYPE" },
 	{ "ram", 7, "RAM" },
 	{ "state", 16, "STATE" },
@@ -38,7 +39,7 @@ static const column_def catalogue[] = {
 	{ "zoneid", 6, "ZONEID" },
 	{ "pid", 6, "PID" },
 	{ "vcpus", 5, "VCPUS" },
-	{ "image_uuid", 36, "IMAGE_UUID" },
+	{ "image_uuid", ZK_UUID_LEN, "IMAGE_UUID" },
 	{ "hostname", 32, "HOSTNAME" },
 	{ "autoboot", 8, "AUTOBOOT" },
 	{ "zone_state", 10, "ZONE_STATE" },

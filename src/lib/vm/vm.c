@@ -436,7 +436,7 @@ zk_vm_delete(const zk_paths *p, const char *uuid, zk_error *err)
 
 static int
 manifest_ctx(const zk_paths *p, zk_pool_info *pool, zk_manifest_ctx *ctx,
-    char now[40], char uuid[37], zk_error *err)
+    char now[40], char uuid[ZK_UUID_BUFSZ], zk_error *err)
 {
 	int r = zk_pool_probe(p, pool, err);
 	if (r == 0)
@@ -469,7 +469,7 @@ zk_vm_validate_create(const zk_paths *p, const json_t *payload,
 {
 	zk_pool_info pool;
 	zk_manifest_ctx ctx;
-	char now[40], uuid[37];
+	char now[40], uuid[ZK_UUID_BUFSZ];
 	_cleanup_json_ json_t *cfg = NULL;
 	int r = manifest_ctx(p, &pool, &ctx, now, uuid, err);
 	return r < 0 ? r : zk_manifest_create(payload, &ctx, &cfg, probs, err);
@@ -503,8 +503,8 @@ create_locked(const zk_paths *p, json_t *cfg, zk_error *err)
 }
 
 int
-zk_vm_create(const zk_paths *p, const json_t *payload, char uuid[37],
-    zk_problems *probs, zk_error *err)
+zk_vm_create(const zk_paths *p, const json_t *payload,
+    char uuid[ZK_UUID_BUFSZ], zk_problems *probs, zk_error *err)
 {
 	zk_pool_info pool;
 	zk_manifest_ctx ctx;
@@ -515,7 +515,7 @@ zk_vm_create(const zk_paths *p, const json_t *payload, char uuid[37],
 		r = zk_manifest_create(payload, &ctx, &cfg, probs, err);
 	if (r < 0)
 		return r;
-	snprintf(uuid, 37, "%s", zk_json_str(cfg, "uuid", ""));
+	snprintf(uuid, ZK_UUID_BUFSZ, "%s", zk_json_str(cfg, "uuid", ""));
 	_cleanup_close_ int lock = -1, image_hold = -1;
 	if ((r = zk_image_hold(p, zk_json_str(cfg, "image_uuid", ""),
 	    &image_hold, err)) < 0 || (r = check_image(p, cfg, err)) < 0 ||
@@ -553,7 +553,7 @@ zk_vm_update(const zk_paths *p, const char *uuid, const json_t *payload,
 	_cleanup_json_ json_t *cur = NULL, *next = NULL;
 	zk_pool_info pool;
 	zk_manifest_ctx ctx;
-	char now[40], fresh[37];
+	char now[40], fresh[ZK_UUID_BUFSZ];
 	zk_zone_status st;
 	int r = zk_zone_lock(p, uuid, &lock, err);
 	if (r == 0)

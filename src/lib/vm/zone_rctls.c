@@ -47,7 +47,7 @@ uuid_of_zoneid(const zk_paths *p, int zoneid, char *uuid, zk_error *err)
 		zk_error ignored = { 0 };
 		if (zk_vm_status(p, uuids[i], &st, &ignored) == 0 &&
 		    st.running && st.zoneid == zoneid) {
-			snprintf(uuid, ZK_UUID_LEN + 1, "%s", uuids[i]);
+			snprintf(uuid, ZK_UUID_BUFSZ, "%s", uuids[i]);
 			r = 0;
 		}
 	}
@@ -61,7 +61,7 @@ find_uuid(const zk_paths *p, bool by_zoneid, const char *id, char *uuid,
 {
 	int zoneid;
 	if (!by_zoneid && zk_uuid_valid(id)) {
-		snprintf(uuid, ZK_UUID_LEN + 1, "%s", id);
+		snprintf(uuid, ZK_UUID_BUFSZ, "%s", id);
 		return 0;
 	}
 	if (parse_zoneid(id, &zoneid)) {

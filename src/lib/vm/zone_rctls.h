@@ -18,7 +18,7 @@
 #include "view/rctl_value.h"
 
 typedef struct zk_zone_rctls {
-	char uuid[ZK_UUID_LEN + 1];
+	char uuid[ZK_UUID_BUFSZ];
 	int zoneid;
 	json_t *cfg;		/* the config, with the values in force */
 } zk_zone_rctls;
