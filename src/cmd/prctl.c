@@ -26,7 +26,6 @@
 #include "vm/vm.h"
 
 #define EXIT_USAGE 2
-#define CTL_TIMEOUT_MS 10000
 
 static void
 usage(void)
@@ -235,7 +234,7 @@ find_zone(const zk_paths *p, const char *idtype, const char *id, zone_ref *z)
 		goto no_such_zone;
 	}
 	r = zk_store_load(p, z->uuid, &z->cfg, &err);
-	if (r == -ENOENT)
+	if (r == -ZK_ENOZONE)
 		goto no_such_zone;
 	if (r < 0)
 		goto fail;
@@ -441,9 +440,9 @@ modify_zone(const zk_paths *p, const prctl_opts *o, const char *request,
 	if (request == NULL)
 		return 0;
 	zk_error err = { 0 };
-	_cleanup_close_ int fd = -1;
-	if (zk_ctl_connect(p, z.uuid, &fd, &err) < 0 ||
-	    zk_ctl_call(fd, request, CTL_TIMEOUT_MS, NULL, 0, &err) < 0) {
+	zk_ctl_request req;
+	if (zk_ctl_parse_request(request, &req, &err) < 0 ||
+	    zk_ctl_call(p, z.uuid, &req, NULL, &err) < 0) {
 		fprintf(stderr, "prctl: %s: %s\n", id, err.msg);
 		return 1;
 	}

@@ -397,7 +397,10 @@ on_init_exit(zoneadmd *z)
 	set_state(z, "down");
 	teardown(z);
 	reply_waiters(z, CLIENT_WAIT_STOP, "ok");
-	reply_waiters(z, CLIENT_WAIT_REBOOT, "error zone halted while rebooting");
+	char line[64];
+	snprintf(line, sizeof(line), ZK_CTL_ERROR_FMT, ECANCELED,
+	    "zone halted while rebooting");
+	reply_waiters(z, CLIENT_WAIT_REBOOT, line);
 	return true;
 }
 
@@ -463,7 +466,7 @@ handle_rctl(zoneadmd *z, client *c, const zk_ctl_request *req)
 	}
 	if (policy_set_rctl(z, req->rctl, req->op == ZK_CTL_RCTL_SET ?
 	    req->value : NULL, &err) < 0)
-		reply(c, "error %s", err.msg);
+		reply(c, ZK_CTL_ERROR_FMT, err.code, err.msg);
 	else
 		reply(c, "ok");
 }
@@ -475,7 +478,7 @@ handle_request(zoneadmd *z, client *c, const char *line)
 	zk_ctl_request req;
 	zk_error err = { 0 };
 	if (zk_ctl_parse_request(line, &req, &err) < 0) {
-		reply(c, "error %s", err.msg);
+		reply(c, ZK_CTL_ERROR_FMT, err.code, err.msg);
 	} else if (req.op == ZK_CTL_STATUS) {
 		reply(c, "ok %s %d %d", z->stopping ? "shutting_down" : "running",
 		    (int)z->zone.pid, z->zoneid);
@@ -487,7 +490,7 @@ handle_request(zoneadmd *z, client *c, const char *line)
 		begin_shutdown(z, true, req.force, 60);
 	} else if (req.op == ZK_CTL_RELOAD) {
 		if (policy_reload(z, &err) < 0)
-			reply(c, "error %s", err.msg);
+			reply(c, ZK_CTL_ERROR_FMT, err.code, err.msg);
 		else
 			reply(c, "ok");
 	} else if (req.op == ZK_CTL_CONSOLE) {
@@ -797,7 +800,7 @@ main(int argc, char *argv[])
 		notify_fd = -1;
 	zk_error err = { 0 };
 	if (zk_paths_from_env(&z.paths, &err) < 0) {
-		notify(notify_fd, "error %s", err.msg);
+		notify(notify_fd, ZK_CTL_ERROR_FMT, err.code, err.msg);
 		return 1;
 	}
 	zk_path_run(&z.paths, z.uuid, z.run);
@@ -805,14 +808,17 @@ main(int argc, char *argv[])
 	_cleanup_close_ int lock = -1;
 	int r = take_singleton(&z, &lock, &err);
 	if (r == -EALREADY) {
-		notify(notify_fd, adopting ? "ok" : "error %s", err.msg);
+		if (adopting)
+			notify(notify_fd, "ok");
+		else
+			notify(notify_fd, ZK_CTL_ERROR_FMT, err.code, err.msg);
 		return adopting ? 0 : 1;
 	}
 	if (r == 0)
 		r = start(&z, adopting, &err);
 	if (r < 0) {
 		zlog(&z, "%s", err.msg);
-		notify(notify_fd, "error %s", err.msg);
+		notify(notify_fd, ZK_CTL_ERROR_FMT, err.code, err.msg);
 		if (!adopting) {
 			if (z.zone.pidfd >= 0)
 				zk_cgroup_kill_all(z.cg, KILL_TIMEOUT_MS, NULL);
