@@ -27,9 +27,6 @@
 #include "util/lock.h"
 #include "util/uuid.h"
 
-/* Single-pool hosts for now; SmartOS messages name the pool. */
-#define ZK_IMAGE_ZPOOL "zones"
-
 /* ---- manifest validation -------------------------------------------- */
 
 static const char *const image_states[] = {
@@ -260,8 +257,8 @@ zk_image_hold(const zk_paths *p, const char *uuid, int *fd, zk_error *err)
 static int
 not_found(const char *uuid, zk_error *err)
 {
-	return zk_fail(err, ENOENT, "image \"%s\" was not found on zpool \"%s\"",
-	    uuid, ZK_IMAGE_ZPOOL);
+	return zk_fail(err, ZK_ENOIMAGE, "image \"%s\" was not found on "
+	    "zpool \"%s\"", uuid, ZK_IMAGE_ZPOOL);
 }
 
 /* ---- get and list ----------------------------------------------------- */
@@ -337,7 +334,7 @@ zk_image_list(const zk_paths *p, json_t **manifests, zk_error *err)
 			continue;
 		json_t *m;
 		int r = zk_image_get(p, de->d_name, &m, err);
-		if (r == -ENOENT)
+		if (r == -ZK_ENOIMAGE)
 			continue;	/* deleted while we listed */
 		if (r < 0)
 			return r;
@@ -383,7 +380,7 @@ find_users(const zk_paths *p, const char *uuid, char *users, size_t len,
 	for (size_t i = 0; i < n && r == 0; i++) {
 		_cleanup_json_ json_t *cfg = NULL;
 		r = zk_store_load(p, zones[i], &cfg, err);
-		if (r == -ENOENT) {
+		if (r == -ZK_ENOZONE) {
 			r = 0;		/* deleted while we looked */
 			continue;
 		}

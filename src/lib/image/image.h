@@ -12,11 +12,15 @@
 #include "util/error.h"
 #include "util/paths.h"
 
+/* The pool images are reported on: single-pool hosts for now, and
+ * SmartOS's messages name the pool. */
+#define ZK_IMAGE_ZPOOL "zones"
+
 /* Validate an IMGAPI v2 manifest (uuid, name, version, type, os, files[0]
  * with sha1/size/compression, ...); errors name the field. */
 int zk_image_manifest_validate(const json_t *manifest, zk_error *err);
 
-/* -ENOENT with `image "<uuid>" was not found on zpool "<pool>"`. */
+/* -ZK_ENOIMAGE with `image "<uuid>" was not found on zpool "<pool>"`. */
 int zk_image_get(const zk_paths *p, const char *uuid, json_t **manifest,
     zk_error *err);
 
