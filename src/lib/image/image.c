@@ -239,13 +239,19 @@ zk_image_hidden_path(const zk_paths *p, const char *uuid, const char *suffix,
 	return buf;
 }
 
+static char *
+image_lock_name(const char *uuid, char name[64])
+{
+	snprintf(name, 64, "image-%s", uuid);
+	return name;
+}
+
 int
 zk_image_lock(const zk_paths *p, const char *uuid, bool shared, int *fd,
     zk_error *err)
 {
 	char name[64];
-	snprintf(name, sizeof(name), "image-%s", uuid);
-	return zk_lock(p, name, shared, fd, err);
+	return zk_lock(p, image_lock_name(uuid, name), shared, fd, err);
 }
 
 int
@@ -422,5 +428,8 @@ zk_image_delete(const zk_paths *p, const char *uuid, zk_error *err)
 		return r;
 	if (rename(dir, gone) < 0)
 		return zk_fail_errno(err, errno, "cannot rename %s", dir);
-	return zk_rm_rf(gone, err);
+	if ((r = zk_rm_rf(gone, err)) < 0)
+		return r;
+	char name[64];	/* held exclusively: the image's lock goes with it */
+	return zk_lock_remove(p, image_lock_name(uuid, name), lock, err);
 }
