@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config/store.h"
 #include "image/image.h"
 #include "util/cleanup.h"
 #include "util/json_util.h"
@@ -141,16 +142,6 @@ sort_keys_parse(const char *spec, bool directions, sort_keys *k)
 	return 0;
 }
 
-static void
-free_texts(char **v, size_t n)
-{
-	if (v == NULL)
-		return;
-	for (size_t i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
 /* kept's images in the order of the sort keys, appended to out. */
 static int
 append_sorted(json_t *kept, const sort_keys *k, json_t *out)
@@ -167,7 +158,7 @@ append_sorted(json_t *kept, const sort_keys *k, json_t *out)
 		zk_table_sort((const char *const *)keys, n, k->n, k->desc, order);
 	for (size_t i = 0; r == 0 && i < n; i++)
 		json_array_append(out, json_array_get(kept, order[i]));
-	free_texts(keys, n * k->n);
+	zk_strv_free(keys, n * k->n);
 	free(order);
 	return r;
 }
@@ -226,7 +217,7 @@ render_cells(const json_t *images, const sort_keys *cols,
 	t.no_header = false;
 	_cleanup_free_ char *text = zk_table_render(tcols, ncols,
 	    (const char *const *)cells, n, &t);
-	free_texts(cells, n * ncols + ncols);
+	zk_strv_free(cells, n * ncols + ncols);
 	if (text == NULL)
 		return -ENOMEM;
 	const char *nl = strchr(text, '\n');
