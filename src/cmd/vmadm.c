@@ -133,7 +133,7 @@ cmd_create(const zk_paths *p, int argc, char *argv[])
 	zk_error err = { 0 };
 	zk_problems probs = { 0 };
 	_cleanup_json_ json_t *payload = NULL;
-	char uuid[37] = "";
+	char uuid[ZK_UUID_BUFSZ] = "";
 	if (read_payload(file, &payload, &code) < 0)
 		return code;
 	if (zk_vm_create(p, payload, uuid, &probs, &err) < 0)

@@ -14,6 +14,7 @@
 
 #include "config/manifest.h"
 #include "config/rctl.h"
+#include "config/rctl_change.h"
 #include "config/store.h"
 #include "storage/storage.h"
 #include "util/cleanup.h"
@@ -286,28 +287,9 @@ policy_reload(zoneadmd *z, zk_error *err)
 	return apply_effective(z, err);
 }
 
-/* "512" in the rctl's units (bytes, %, s, count) into manifest units. */
-static int
-rctl_value_to_property(const zk_rctl *row, const char *text, json_t **out,
-    zk_error *err)
-{
-	char *end;
-	errno = 0;
-	unsigned long long v = strtoull(text, &end, 10);
-	if (errno != 0 || end == text || *end != '\0' || text[0] == '-')
-		return zk_fail(err, EINVAL, "%s: invalid value \"%s\"", row->name,
-		    text);
-	if (v > row->system_value)
-		return zk_fail(err, ERANGE, "%s: %s is above the system value",
-		    row->name, text);
-	*out = json_integer((json_int_t)(v / row->manifest_scale));
-	return 0;
-}
-
 /*
- * The change is validated exactly as `vmadm update` would validate it
- * (ranges, memory/swap rules), then kept as overrides of the properties
- * it ended up changing.
+ * The change (zk_rctl_change_config) is kept as overrides of the
+ * properties it ended up changing.
  */
 int
 policy_set_rctl(zoneadmd *z, const char *name, const char *value,
@@ -318,21 +300,15 @@ policy_set_rctl(zoneadmd *z, const char *name, const char *value,
 		return zk_fail(err, EINVAL, "unknown rctl %s", name);
 	if (z->effective == NULL)
 		return zk_fail(err, ESRCH, "zone %s is not running", z->uuid);
-	_cleanup_json_ json_t *payload = json_object(), *next = NULL,
-	    *stored = NULL;
-	json_t *v = json_null();
-	int r = value != NULL ? rctl_value_to_property(row, value, &v, err) : 0;
-	if (r < 0)
-		return r;
-	json_object_set_new(payload, row->property, v);
+	_cleanup_json_ json_t *next = NULL, *stored = NULL;
 	zk_pool_info pool;
 	zk_manifest_ctx ctx = { .uuid = z->uuid, .now_iso = "" };
-	zk_problems probs = { 0 };
+	int r;
 	if ((r = zk_pool_probe(&z->paths, &pool, err)) < 0)
 		return r;
 	ctx.pool_has_quota = pool.has_quota;
 	ctx.zpool = pool.name;
-	if ((r = zk_manifest_update(z->effective, payload, &ctx, &next, &probs,
+	if ((r = zk_rctl_change_config(z->effective, row, value, &ctx, &next,
 	    err)) < 0 || (r = zk_store_load(&z->paths, z->uuid, &stored,
 	    err)) < 0)
 		return r;

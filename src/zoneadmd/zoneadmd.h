@@ -28,7 +28,7 @@ typedef struct client {
 
 typedef struct zoneadmd {
 	zk_paths paths;
-	char uuid[37];
+	char uuid[ZK_UUID_BUFSZ];
 	char run[PATH_MAX];
 	int log_fd, epfd, sigfd, listen_fd, timer_fd;
 	zk_cgroup *cg;

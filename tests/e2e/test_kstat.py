@@ -235,7 +235,7 @@ def test_zone_kstats_published_and_removed(pool, image):
 
 # ---- many publishers: files written here in zoneadmd's layout ------------
 #
-# kstat_store.c's file format (native endianness): a 64-byte header
+# kstat_file.h's file format (native endianness): a 64-byte header
 # (magic, version, seq, nkstats, the three struct sizes, crtime, file size),
 # then per kstat a 120-byte header (module, name, class: 32 bytes each;
 # instance, nstats, crtime, snaptime) and 104-byte slots (name: 32 bytes;

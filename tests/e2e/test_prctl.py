@@ -5,7 +5,7 @@ import uuid as uuidlib
 
 import pytest
 
-from conftest import cgroup_file, wait_for, zone_payload
+from conftest import cgroup_file, wait_for, zone_kstat, zone_payload
 
 HEADING = ("NAME    PRIVILEGE       VALUE    FLAG   ACTION"
            "                       RECIPIENT")
@@ -107,6 +107,61 @@ def test_replace_cpu_cap_applies_live(pool, zone):
 def test_delete_cpu_cap_removes_the_cap(pool, zone):
     prctl(pool, "-x", "-n", "zone.cpu-cap", "-i", "zone", zone)
     assert wait_for(lambda: quota(pool, zone) == "-1", timeout=1.0)
+
+
+# The kernel's "no limit" as v1 reads it back: the largest page-aligned
+# int64 for memory, "max" for pids, the most cpu.shares takes.
+V1_UNLIMITED_BYTES = str((2**63 - 1) // 4096 * 4096)
+
+
+def system_only(pool, zone, name):
+    """The -P report of one rctl, without its usage line."""
+    out = prctl(pool, "-P", "-n", name, "-i", "zone", zone).stdout
+    return [l for l in out.splitlines()[1:] if " usage " not in l]
+
+
+def test_delete_removes_the_limit_not_restores_a_default(pool, zone):
+    """prctl -x leaves the rctl with its system value only, as on illumos:
+    no privileged line, no limit in the kernel, for the live config; the
+    stored config keeps its values.  (It used to put back the manifest
+    default: max_lwps 2000, 256 MiB of memory, 100 shares.)"""
+    for name in ("zone.max-lwps", "zone.max-swap",
+                 "zone.max-physical-memory", "zone.cpu-shares"):
+        prctl(pool, "-x", "-n", name, "-i", "zone", zone)
+    assert cgroup_file(pool, zone, "pids", "pids.max") == "max"
+    memory = cgroup_file(pool, zone, "memory", "memory.limit_in_bytes")
+    assert memory == V1_UNLIMITED_BYTES, memory
+    assert cgroup_file(pool, zone, "cpu", "cpu.shares") == "262144"
+    assert system_only(pool, zone, "zone.max-lwps") == [
+        "zone.max-lwps system 2147483647 max deny -"]
+    assert system_only(pool, zone, "zone.max-physical-memory") == [
+        "zone.max-physical-memory system 18446744073709551615 max deny -"]
+    r = parse_report(prctl(pool, "-n", "zone.cpu-shares", "-i", "zone",
+                           zone).stdout)
+    assert list(r["zone.cpu-shares"]) == ["usage", "system"]
+    assert r["zone.cpu-shares"]["usage"] == ["65.5K"]
+    # another change later does not bring the removed limits back
+    prctl(pool, "-r", "-n", "zone.cpu-cap", "-v", "50", "-i", "zone", zone)
+    assert wait_for(lambda: quota(pool, zone) == "50000", timeout=1.0)
+    assert cgroup_file(pool, zone, "pids", "pids.max") == "max"
+    assert system_only(pool, zone, "zone.max-lwps") == [
+        "zone.max-lwps system 2147483647 max deny -"]
+    # live only: the stored config is as it was
+    cfg = pool.get(zone)
+    assert (cfg["max_lwps"], cfg["max_physical_memory"], cfg["max_swap"],
+            cfg["cpu_shares"]) == (500, 256, 1024, 50)
+
+
+def test_delete_baseline_means_none_not_the_default(pool, image):
+    """zone.cpu-baseline's "none" is 0 (absent is SmartOS's default
+    baseline): -x stores 0, and the caps kstat shows no baseline."""
+    zone = pool.create(zone_payload(image, cpu_cap=200, cpu_baseline=50,
+                                    cpu_burst_time=10))
+    prctl(pool, "-x", "-n", "zone.cpu-baseline", "-i", "zone", zone)
+    assert system_only(pool, zone, "zone.cpu-baseline") == [
+        "zone.cpu-baseline system 4294967295 max none -"]
+    assert wait_for(lambda: zone_kstat(pool, "caps", zone).get("baseline")
+                    == "0", timeout=2.0)
 
 
 def test_set_memory_cap_with_scaled_value(pool, zone):

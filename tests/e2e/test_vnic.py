@@ -257,6 +257,27 @@ def test_vlans_and_dhcp_are_refused_for_now(pool, image, bridge):
     assert p.returncode == 1 and "DHCP is not supported yet" in p.stderr
 
 
+def test_mac_forms_and_multicast_refused_at_boot(pool, image, bridge):
+    """net/mac.c: the stored form is lower-case; a multicast mac validates
+    (as on SmartOS) and the boot refuses it, as illumos does, leaving
+    nothing."""
+    uuid = pool.create(zone_payload(image, nics=[
+        nic(bridge, 52, mac="92:B8:D0:0A:0B:0C")]))
+    assert pool.get(uuid)["nics"][0]["mac"] == "92:b8:d0:0a:0b:0c"
+    assert host_link(altname(uuid))["master"] == bridge
+    p = pool.vmadm("validate", "create", input=json.dumps(zone_payload(
+        image, nics=[nic(bridge, 53, mac="0:1:2:3:4:5")])))
+    assert p.returncode == 1
+    assert json.loads(p.stdout)["bad_values"] == ["nics.0.mac"]
+    p = pool.create(zone_payload(image, nics=[
+        nic(bridge, 53, mac="01:00:5e:00:00:01")]), check=False)
+    assert p.returncode == 1 and p.stderr.count("\n") == 1, p.stderr
+    assert ("nics.0.mac: 01:00:5e:00:00:01 is a multicast address; a nic "
+            "needs a unicast one") in p.stderr
+    assert [f for f in os.listdir(os.path.join(pool.root, "config"))
+            if f.endswith(".json")] == [f"{uuid}.json"]
+
+
 def test_stale_pair_is_replaced_and_a_foreign_one_is_left_alone(pool, image,
                                                                   bridge):
     uuid = pool.create(zone_payload(image, nics=[nic(bridge, 60)]))

@@ -16,7 +16,7 @@
 
 #include "config/manifest.h"
 #include "fuzz_util.h"
-#include "net/vnic.h"
+#include "net/zone_net.h"
 
 #define UUID "2f6e7bba-2f3e-4d21-9d0a-5c3c0e2ad4a1"
 

@@ -12,7 +12,7 @@
 #include <net/if.h>
 
 #include "fuzz_util.h"
-#include "net/vnic.h"
+#include "net/zone_net.h"
 
 static fuzz_file file;
 

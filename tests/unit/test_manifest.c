@@ -153,6 +153,8 @@ static const bad_case bad_cases[] = {
 	    "init_name: must be an absolute path"),
 	BAD("{\"zpool\": \"1pool\"}", "zpool: must be a pool name (a letter, "
 	    "then letters, digits, '_', '-', '.' or ':')"),
+	BAD("{\"zpool\": \"data\"}", "zpool: no such pool \"data\" (this host "
+	    "has \"zones\")"),
 	/* booleans and integers do not stand in for each other */
 	BAD("{\"autoboot\": 1}", "autoboot: must be true or false"),
 	BAD("{\"autoboot\": \"true\"}", "autoboot: must be true or false"),
@@ -183,10 +185,16 @@ static const bad_case bad_cases[] = {
 	BAD("{\"quota\": -1}", "quota: must be >= 0"),
 	BAD("{\"ram\": 15}", "ram: must be >= 16"),
 	/* ranges: max + 1 */
-	BAD("{\"max_physical_memory\": 1099511627777}",
-	    "max_physical_memory: must be <= 1099511627776"),
 	BAD("{\"quota\": 1073741825}", "quota: must be <= 1073741824"),
-	/* the rctls' system values */
+	BAD("{\"tmpfs\": 1099511627777}", "tmpfs: must be <= 1099511627776"),
+	/* the rctls' system values (memory: 2^64 - 1 bytes in whole MiB) */
+	BAD("{\"max_physical_memory\": 17592186044416}",
+	    "max_physical_memory: must be <= 17592186044415"),
+	BAD("{\"ram\": 17592186044416}", "ram: must be <= 17592186044415"),
+	BAD("{\"cpu_cap\": 4294967296}", "cpu_cap: must be <= 4294967295"),
+	BAD("{\"zfs_io_priority\": 16385}",
+	    "zfs_io_priority: must be <= 16384"),
+	BAD("{\"max_lwps\": 2147483648}", "max_lwps: must be <= 2147483647"),
 	BAD("{\"cpu_baseline\": 4294967296}",
 	    "cpu_baseline: must be <= 4294967295"),
 	BAD("{\"cpu_burst_time\": 2147483648}",
@@ -430,12 +438,12 @@ static void
 test_create_identity(void **state)
 {
 	_cleanup_json_ json_t *cfg = create_ok("{\"uuid\": \"" IMG "\", "
-	    "\"hostname\": \"web-1.example\", \"zpool\": \"data\", "
+	    "\"hostname\": \"web-1.example\", \"zpool\": \"zones\", "
 	    "\"alias\": \"web\", \"brand\": \"joyent-minimal\"}", &quota_pool);
 	assert_string_equal(zk_json_str(cfg, "uuid", ""), IMG);
 	assert_string_equal(zk_json_str(cfg, "zonename", ""), IMG);
 	assert_string_equal(zk_json_str(cfg, "hostname", ""), "web-1.example");
-	assert_string_equal(zk_json_str(cfg, "zpool", ""), "data");
+	assert_string_equal(zk_json_str(cfg, "zpool", ""), "zones");
 	assert_string_equal(zk_json_str(cfg, "brand", ""), "joyent-minimal");
 	assert_null(json_object_get(cfg, "zonepath"));
 	assert_null(json_object_get(cfg, "state"));

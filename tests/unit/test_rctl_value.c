@@ -1,7 +1,7 @@
 /*
  * rctl values as prctl shows and reads them: scaling to four characters,
- * the flag column, -v parsing with its messages, config values, and the
- * report layout (golden output).
+ * the flag column, -v parsing with its messages, privileges.  The report's
+ * layout is test_prctl_report.c's.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -35,21 +35,21 @@ static void
 test_scale_counts(void **state)
 {
 	(void)state;
-	check_fmt(0, ZK_RCTL_COUNT, "0");
-	check_fmt(40, ZK_RCTL_COUNT, "40");
-	check_fmt(350, ZK_RCTL_COUNT, "350");
-	check_fmt(999, ZK_RCTL_COUNT, "999");
-	check_fmt(1000, ZK_RCTL_COUNT, "1.00K");
-	check_fmt(1024, ZK_RCTL_COUNT, "1.02K");
-	check_fmt(9999, ZK_RCTL_COUNT, "10.0K");
-	check_fmt(10000, ZK_RCTL_COUNT, "10.0K");
-	check_fmt(16384, ZK_RCTL_COUNT, "16.4K");
-	check_fmt(65535, ZK_RCTL_COUNT, "65.5K");
-	check_fmt(99949, ZK_RCTL_COUNT, "99.9K");
-	check_fmt(1000000, ZK_RCTL_COUNT, "1.00M");
-	check_fmt(2147483647, ZK_RCTL_COUNT, "2.15G");
-	check_fmt(4294967295ULL, ZK_RCTL_COUNT, "4.29G");
-	check_fmt(UINT64_MAX, ZK_RCTL_COUNT, "18.4E");
+	check_fmt(0, ZK_RCTL_UNIT_COUNT, "0");
+	check_fmt(40, ZK_RCTL_UNIT_COUNT, "40");
+	check_fmt(350, ZK_RCTL_UNIT_COUNT, "350");
+	check_fmt(999, ZK_RCTL_UNIT_COUNT, "999");
+	check_fmt(1000, ZK_RCTL_UNIT_COUNT, "1.00K");
+	check_fmt(1024, ZK_RCTL_UNIT_COUNT, "1.02K");
+	check_fmt(9999, ZK_RCTL_UNIT_COUNT, "10.0K");
+	check_fmt(10000, ZK_RCTL_UNIT_COUNT, "10.0K");
+	check_fmt(16384, ZK_RCTL_UNIT_COUNT, "16.4K");
+	check_fmt(65535, ZK_RCTL_UNIT_COUNT, "65.5K");
+	check_fmt(99949, ZK_RCTL_UNIT_COUNT, "99.9K");
+	check_fmt(1000000, ZK_RCTL_UNIT_COUNT, "1.00M");
+	check_fmt(2147483647, ZK_RCTL_UNIT_COUNT, "2.15G");
+	check_fmt(4294967295ULL, ZK_RCTL_UNIT_COUNT, "4.29G");
+	check_fmt(UINT64_MAX, ZK_RCTL_UNIT_COUNT, "18.4E");
 }
 
 /* Rounding that carries into a new digit drops the decimal, as illumos's
@@ -58,33 +58,33 @@ static void
 test_scale_rounding_carry(void **state)
 {
 	(void)state;
-	check_fmt(99950, ZK_RCTL_COUNT, "100K");
-	check_fmt(999499, ZK_RCTL_COUNT, "999K");
-	check_fmt(999500, ZK_RCTL_COUNT, "1000K");
-	check_fmt(1048575, ZK_RCTL_BYTES, "1024KB");
+	check_fmt(99950, ZK_RCTL_UNIT_COUNT, "100K");
+	check_fmt(999499, ZK_RCTL_UNIT_COUNT, "999K");
+	check_fmt(999500, ZK_RCTL_UNIT_COUNT, "1000K");
+	check_fmt(1048575, ZK_RCTL_UNIT_BYTES, "1024KB");
 }
 
 static void
 test_scale_bytes(void **state)
 {
 	(void)state;
-	check_fmt(0, ZK_RCTL_BYTES, "0B");
-	check_fmt(1023, ZK_RCTL_BYTES, "1023B");
-	check_fmt(1024, ZK_RCTL_BYTES, "1.00KB");
-	check_fmt(148897792, ZK_RCTL_BYTES, "142MB");
-	check_fmt(268435456, ZK_RCTL_BYTES, "256MB");
-	check_fmt(1073741824, ZK_RCTL_BYTES, "1.00GB");
-	check_fmt(UINT64_MAX, ZK_RCTL_BYTES, "16.0EB");
+	check_fmt(0, ZK_RCTL_UNIT_BYTES, "0B");
+	check_fmt(1023, ZK_RCTL_UNIT_BYTES, "1023B");
+	check_fmt(1024, ZK_RCTL_UNIT_BYTES, "1.00KB");
+	check_fmt(148897792, ZK_RCTL_UNIT_BYTES, "142MB");
+	check_fmt(268435456, ZK_RCTL_UNIT_BYTES, "256MB");
+	check_fmt(1073741824, ZK_RCTL_UNIT_BYTES, "1.00GB");
+	check_fmt(UINT64_MAX, ZK_RCTL_UNIT_BYTES, "16.0EB");
 }
 
 static void
 test_scale_percent_and_seconds_have_no_suffix(void **state)
 {
 	(void)state;
-	check_fmt(350, ZK_RCTL_PERCENT, "350");
-	check_fmt(4294967295ULL, ZK_RCTL_PERCENT, "4.29G");
-	check_fmt(10, ZK_RCTL_SECONDS, "10");
-	check_fmt(2147483647, ZK_RCTL_SECONDS, "2.15G");
+	check_fmt(350, ZK_RCTL_UNIT_PERCENT, "350");
+	check_fmt(4294967295ULL, ZK_RCTL_UNIT_PERCENT, "4.29G");
+	check_fmt(10, ZK_RCTL_UNIT_SECONDS, "10");
+	check_fmt(2147483647, ZK_RCTL_UNIT_SECONDS, "2.15G");
 	char buf[ZK_RCTL_VALUE_STRLEN];
 	assert_string_equal(zk_rctl_scale(268435456, true, buf), "256M");
 	assert_string_equal(zk_rctl_scale(268435456, false, buf), "268M");
@@ -259,30 +259,7 @@ test_settable_units(void **state)
 	    "1537", &err), 0);
 }
 
-/* ---- config values, privileges ---------------------------------------------- */
-
-static void
-test_config_values(void **state)
-{
-	(void)state;
-	json_t *cfg = json_pack("{s:i, s:i, s:i, s:i, s:n}",
-	    "max_physical_memory", 1024, "cpu_cap", 0, "cpu_shares", 100,
-	    "max_lwps", -1, "max_swap");
-	uint64_t v = 0;
-	assert_true(zk_rctl_config_value(rctl("zone.max-physical-memory"), cfg,
-	    &v));
-	assert_int_equal(v, 1073741824);
-	assert_true(zk_rctl_config_value(rctl("zone.cpu-shares"), cfg, &v));
-	assert_int_equal(v, 100);
-	/* cpu_cap 0 is "no cap"; negative, null and absent are no value */
-	assert_false(zk_rctl_config_value(rctl("zone.cpu-cap"), cfg, &v));
-	assert_false(zk_rctl_config_value(rctl("zone.max-lwps"), cfg, &v));
-	assert_false(zk_rctl_config_value(rctl("zone.max-swap"), cfg, &v));
-	assert_false(zk_rctl_config_value(rctl("zone.max-locked-memory"), cfg,
-	    &v));
-	assert_false(zk_rctl_config_value(rctl("zone.cpu-shares"), NULL, &v));
-	json_decref(cfg);
-}
+/* ---- privileges ---------------------------------------------- */
 
 static void
 test_priv_parse(void **state)
@@ -301,204 +278,6 @@ test_priv_parse(void **state)
 	assert_true(zk_rctl_priv_parse("", &p) < 0);
 }
 
-/* ---- the report ------------------------------------------------------------- */
-
-#define ZONE "87b5509f-7c02-47e2-8b31-b26eadfc0746"
-
-typedef struct fixture {
-	json_t *cfg;
-	zk_rctl_report_row rows[5];
-	zk_rctl_report rep;
-} fixture;
-
-/* A zone as prctl would find it: config values from a manifest, usage
- * from its kstats; max_swap is uncapped and has no usage figure. */
-static int
-setup(void **state)
-{
-	fixture *f = calloc(1, sizeof(*f));
-	f->cfg = json_pack("{s:i, s:i, s:i, s:i}", "cpu_shares", 1024,
-	    "cpu_cap", 350, "max_lwps", 2000, "max_physical_memory", 1024);
-	static const char *const names[] = { "zone.cpu-shares", "zone.cpu-cap",
-	    "zone.max-lwps", "zone.max-physical-memory", "zone.max-swap" };
-	static const struct { bool has; uint64_t v; } usage[] = {
-		{ true, 1024 }, { true, 0 }, { true, 12 }, { true, 148897792 },
-		{ false, 0 },
-	};
-	for (size_t i = 0; i < 5; i++) {
-		zk_rctl_report_row *row = &f->rows[i];
-		row->rctl = zk_rctl_find(names[i]);
-		row->has_usage = usage[i].has;
-		row->usage = usage[i].v;
-		row->has_privileged = zk_rctl_config_value(row->rctl, f->cfg,
-		    &row->privileged);
-	}
-	f->rep = (zk_rctl_report){ .zoneid = 895, .zonename = ZONE,
-	    .rows = f->rows, .nrows = 5 };
-	*state = f;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	fixture *f = *state;
-	json_decref(f->cfg);
-	free(f);
-	return 0;
-}
-
-static void
-check_report(const zk_rctl_report *rep, const char *want)
-{
-	char *got = zk_rctl_report_render(rep);
-	assert_non_null(got);
-	assert_string_equal(got, want);
-	free(got);
-}
-
-#define HEADING "NAME    PRIVILEGE       VALUE    FLAG   ACTION" \
-	"                       RECIPIENT\n"
-
-static void
-test_report_layout(void **state)
-{
-	fixture *f = *state;
-	check_report(&f->rep,
-	    "zone: 895: " ZONE "\n"
-	    HEADING
-	    "zone.cpu-shares\n"
-	    "        usage           1.02K\n"
-	    "        privileged      1.02K       -   none                                 -\n"
-	    "        system          65.5K     max   none                                 -\n"
-	    "zone.cpu-cap\n"
-	    "        usage               0\n"
-	    "        privileged        350       -   deny                                 -\n"
-	    "        system          4.29G     inf   deny                                 -\n"
-	    "zone.max-lwps\n"
-	    "        usage              12\n"
-	    "        privileged      2.00K       -   deny                                 -\n"
-	    "        system          2.15G     max   deny                                 -\n"
-	    "zone.max-physical-memory\n"
-	    "        usage            142MB\n"
-	    "        privileged      1.00GB      -   deny                                 -\n"
-	    "        system          16.0EB    max   deny                                 -\n"
-	    "zone.max-swap\n"
-	    "        system          16.0EB    max   deny                                 -\n");
-}
-
-/* The columns line up under the heading: every value line is as wide as
- * it, and the fields start where the heading's do. */
-static void
-test_report_columns(void **state)
-{
-	fixture *f = *state;
-	char *got = zk_rctl_report_render(&f->rep);
-	assert_non_null(got);
-	const char *line = strstr(got, "        privileged        350");
-	assert_non_null(line);
-	size_t width = strlen(HEADING) - 1;
-	assert_int_equal(strcspn(line, "\n"), width);
-	assert_int_equal(strstr(line, "deny") - line,
-	    strstr(HEADING, "ACTION") - HEADING);
-	assert_int_equal(strstr(line, "350") - line + 3,
-	    strstr(HEADING, "VALUE") - HEADING + 5);
-	free(got);
-}
-
-static void
-test_report_one_rctl(void **state)
-{
-	fixture *f = *state;
-	f->rep.rows = &f->rows[3];
-	f->rep.nrows = 1;
-	check_report(&f->rep,
-	    "zone: 895: " ZONE "\n"
-	    HEADING
-	    "zone.max-physical-memory\n"
-	    "        usage            142MB\n"
-	    "        privileged      1.00GB      -   deny                                 -\n"
-	    "        system          16.0EB    max   deny                                 -\n");
-}
-
-static void
-test_report_parseable(void **state)
-{
-	fixture *f = *state;
-	f->rep.parseable = true;
-	f->rep.rows = &f->rows[1];
-	f->rep.nrows = 4;
-	check_report(&f->rep,
-	    "zone: 895: " ZONE "\n"
-	    "zone.cpu-cap usage 0 - - -\n"
-	    "zone.cpu-cap privileged 350 - deny -\n"
-	    "zone.cpu-cap system 4294967295 inf deny -\n"
-	    "zone.max-lwps usage 12 - - -\n"
-	    "zone.max-lwps privileged 2000 - deny -\n"
-	    "zone.max-lwps system 2147483647 max deny -\n"
-	    "zone.max-physical-memory usage 148897792 - - -\n"
-	    "zone.max-physical-memory privileged 1073741824 - deny -\n"
-	    "zone.max-physical-memory system 18446744073709551615 max deny -\n"
-	    "zone.max-swap system 18446744073709551615 max deny -\n");
-}
-
-static void
-test_report_only_system(void **state)
-{
-	fixture *f = *state;
-	f->rep.only = ZK_RCTL_PRIV_SYSTEM;
-	f->rep.rows = &f->rows[1];
-	f->rep.nrows = 1;
-	check_report(&f->rep,
-	    "zone: 895: " ZONE "\n"
-	    HEADING
-	    "zone.cpu-cap\n"
-	    "        usage               0\n"
-	    "        system          4.29G     inf   deny                                 -\n");
-}
-
-/* An rctl without a privileged value has nothing to show with -t
- * privileged, and zone.* rctls have no basic values at all. */
-static void
-test_report_only_privileged_and_basic(void **state)
-{
-	fixture *f = *state;
-	f->rep.only = ZK_RCTL_PRIV_PRIVILEGED;
-	f->rep.rows = &f->rows[3];
-	f->rep.nrows = 2;
-	check_report(&f->rep,
-	    "zone: 895: " ZONE "\n"
-	    HEADING
-	    "zone.max-physical-memory\n"
-	    "        usage            142MB\n"
-	    "        privileged      1.00GB      -   deny                                 -\n");
-	f->rep.rows = &f->rows[4];
-	f->rep.nrows = 1;
-	check_report(&f->rep, "");
-	f->rep.only = ZK_RCTL_PRIV_BASIC;
-	f->rep.rows = f->rows;
-	f->rep.nrows = 5;
-	check_report(&f->rep, "");
-}
-
-/* A privileged value at the maximum is flagged like the system value. */
-static void
-test_report_privileged_at_max(void **state)
-{
-	fixture *f = *state;
-	f->rows[1].privileged = 4294967295ULL;
-	f->rep.rows = &f->rows[1];
-	f->rep.nrows = 1;
-	f->rep.parseable = true;
-	check_report(&f->rep,
-	    "zone: 895: " ZONE "\n"
-	    "zone.cpu-cap usage 0 - - -\n"
-	    "zone.cpu-cap privileged 4294967295 inf deny -\n"
-	    "zone.cpu-cap system 4294967295 inf deny -\n");
-}
-
-#define FIXTURE_TEST(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
-
 int
 main(void)
 {
@@ -514,15 +293,7 @@ main(void)
 		cmocka_unit_test(test_parse_refusals),
 		cmocka_unit_test(test_parse_limits),
 		cmocka_unit_test(test_settable_units),
-		cmocka_unit_test(test_config_values),
 		cmocka_unit_test(test_priv_parse),
-		FIXTURE_TEST(test_report_layout),
-		FIXTURE_TEST(test_report_columns),
-		FIXTURE_TEST(test_report_one_rctl),
-		FIXTURE_TEST(test_report_parseable),
-		FIXTURE_TEST(test_report_only_system),
-		FIXTURE_TEST(test_report_only_privileged_and_basic),
-		FIXTURE_TEST(test_report_privileged_at_max),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,8 +1,8 @@
 /*
  * Private to cgroup*.c: the handle, the backend operations table and the
- * helpers both backends share.  cgroup.c detects the mode, validates
- * arguments and dispatches; cgroup_v1.c and cgroup_v2.c only translate to
- * kernel files.
+ * helpers both backends share (cgroup_files.c).  cgroup.c detects the
+ * mode, validates arguments and dispatches; cgroup_v1.c and cgroup_v2.c
+ * only translate to kernel files.
  */
 #ifndef ZK_CGROUP_BACKEND_H
 #define ZK_CGROUP_BACKEND_H

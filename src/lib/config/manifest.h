@@ -35,20 +35,23 @@ typedef struct zk_problems {
 	zk_problem items[ZK_PROBLEMS_MAX];
 } zk_problems;
 
+/* The program a zone boots when its config names none. */
+#define ZK_MANIFEST_INIT_NAME_DEFAULT "/sbin/init"
+
 /* Facts about the destination that defaults and rules depend on. */
 typedef struct zk_manifest_ctx {
 	bool pool_has_quota;	/* false on the plain-directory pool */
-	const char *zpool;	/* pool name for "zpool", e.g. "zones" */
+	const char *zpool;	/* pool name for "zpool"; NULL: ZK_POOL_DEFAULT_NAME */
 	const char *now_iso;	/* create_timestamp, ISO 8601 with ms and Z */
 	const char *uuid;	/* uuid to assign when the payload has none */
 } zk_manifest_ctx;
 
 /*
  * Validate a create payload and produce the complete stored config:
- * defaults filled (max_physical_memory 256, max_swap, max_locked_memory,
- * tmpfs, cpu_shares 100, zfs_io_priority 100, max_lwps 2000, autoboot
- * true, dns_domain "local", quota 10 or 0, hostname = zonename = uuid,
- * init_name "/sbin/init", empty tags/metadata objects, nics [] with
+ * defaults filled (the resource controls' from the rctl table, tmpfs =
+ * max_physical_memory, autoboot true, dns_domain "local", quota 10 or 0,
+ * hostname = zonename = uuid, init_name ZK_MANIFEST_INIT_NAME_DEFAULT,
+ * empty tags/metadata objects, nics [] with
  * interface netN and generated mac), plus uuid, zonename, zpool,
  * create_timestamp.  `ram` is accepted as max_physical_memory for OS brands.
  *

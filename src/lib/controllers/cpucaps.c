@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "config/rctl.h"
 #include "controllers/controller.h"
 #include "util/cleanup.h"
 #include "util/fsutil.h"
@@ -47,10 +48,13 @@ void
 zk_cpucaps_cfg_from_json(const json_t *cfg, uint64_t host_mb, uint64_t ncpus,
     zk_cpucaps_cfg *out)
 {
-	long long cap = zk_json_int(cfg, "cpu_cap", 0);
-	long long base = zk_json_int(cfg, "cpu_baseline", -1);
-	long long burst = zk_json_int(cfg, "cpu_burst_time", 0);
-	long long mem = zk_json_int(cfg, "max_physical_memory", 0);
+	long long cap = zk_json_int(cfg, zk_rctl_property(ZK_RCTL_CPU_CAP), 0);
+	long long base = zk_json_int(cfg,
+	    zk_rctl_property(ZK_RCTL_CPU_BASELINE), -1);
+	long long burst = zk_json_int(cfg,
+	    zk_rctl_property(ZK_RCTL_CPU_BURST_TIME), 0);
+	long long mem = zk_json_int(cfg,
+	    zk_rctl_property(ZK_RCTL_MAX_PHYSICAL_MEMORY), 0);
 	if (base < 0 && cap > 0 && mem > 0)
 		base = (long long)zk_cpucaps_default_baseline(
 		    (uint64_t)mem, host_mb, ncpus);
@@ -176,8 +180,9 @@ static void
 read_cfg(const json_t *cfg, zk_cpucaps_cfg *c)
 {
 	/* the host only matters for the default baseline */
-	bool need_host = zk_json_int(cfg, "cpu_cap", 0) > 0 &&
-	    json_object_get(cfg, "cpu_baseline") == NULL;
+	bool need_host =
+	    zk_json_int(cfg, zk_rctl_property(ZK_RCTL_CPU_CAP), 0) > 0 &&
+	    json_object_get(cfg, zk_rctl_property(ZK_RCTL_CPU_BASELINE)) == NULL;
 	long ncpus = need_host ? sysconf(_SC_NPROCESSORS_ONLN) : 1;
 	zk_cpucaps_cfg_from_json(cfg, need_host ? host_mem_mb() : 0,
 	    ncpus > 0 ? (uint64_t)ncpus : 1, c);

@@ -24,31 +24,12 @@
 #include <unistd.h>
 
 #include "controllers/controller.h"
+#include "kstat/zone_kstats.h"
 #include "util/cleanup.h"
 
 #define FAST_NS	(250ULL * 1000000ULL)	/* at or near the cap: 4 Hz */
 #define SLOW_NS	(30ULL * 1000000000ULL)	/* under it: rss freshness only */
 #define NOEVENT_NS (1000ULL * 1000000ULL)	/* capped, events unavailable */
-
-enum {
-	S_ZONENAME, S_RSS, S_PHYSCAP, S_SWAP, S_SWAPCAP, S_NOVER, S_PAGEDOUT,
-	S_PGPGIN, S_ANONPGIN, S_EXECPGIN, S_FSPGIN, S_ANON_ALLOC_FAIL, S_COUNT
-};
-
-static const zk_kstat_stat_def stats[S_COUNT] = {
-	[S_ZONENAME] = { "zonename", ZK_KSTAT_STRING },
-	[S_RSS] = { "rss", ZK_KSTAT_UINT64 },
-	[S_PHYSCAP] = { "physcap", ZK_KSTAT_UINT64 },
-	[S_SWAP] = { "swap", ZK_KSTAT_UINT64 },
-	[S_SWAPCAP] = { "swapcap", ZK_KSTAT_UINT64 },
-	[S_NOVER] = { "nover", ZK_KSTAT_UINT64 },
-	[S_PAGEDOUT] = { "pagedout", ZK_KSTAT_UINT64 },
-	[S_PGPGIN] = { "pgpgin", ZK_KSTAT_UINT64 },
-	[S_ANONPGIN] = { "anonpgin", ZK_KSTAT_UINT64 },
-	[S_EXECPGIN] = { "execpgin", ZK_KSTAT_UINT64 },
-	[S_FSPGIN] = { "fspgin", ZK_KSTAT_UINT64 },
-	[S_ANON_ALLOC_FAIL] = { "anon_alloc_fail", ZK_KSTAT_UINT64 },
-};
 
 typedef struct memcap {
 	zk_memcap_track track;
@@ -70,8 +51,8 @@ typedef struct memcap {
 static size_t
 memcap_kstats(int zoneid, const char *zonename, zk_kstat_def *defs)
 {
-	zk_kstat_def_init(&defs[0], "memory_cap", zoneid, zonename,
-	    "zone_memory_cap", stats, S_COUNT);
+	zk_kstat_def_init(&defs[0], ZK_MEMCAP_MODULE, zoneid, zonename,
+	    ZK_MEMCAP_CLASS, zk_memcap_stats, ZK_MC_COUNT);
 	return 1;
 }
 
@@ -149,20 +130,20 @@ publish(memcap *m, const zk_zone_ctx *z, const zk_cgroup_memstat *ms,
 	size_t ks = z->ks_base;
 	uint64_t pg = m->page;
 	zk_kstat_pub_begin(pub);
-	zk_kstat_set_str(pub, ks, S_ZONENAME, z->zonename);
-	zk_kstat_set_u64(pub, ks, S_RSS, ms->rss);
-	zk_kstat_set_u64(pub, ks, S_PHYSCAP, ms->limit);
-	zk_kstat_set_u64(pub, ks, S_SWAP, ms->swap);
-	zk_kstat_set_u64(pub, ks, S_SWAPCAP, mc->swapcap);
-	zk_kstat_set_u64(pub, ks, S_NOVER, m->track.nover);
-	zk_kstat_set_u64(pub, ks, S_PAGEDOUT, m->track.pagedout * pg);
+	zk_kstat_set_str(pub, ks, ZK_MC_ZONENAME, z->zonename);
+	zk_kstat_set_u64(pub, ks, ZK_MC_RSS, ms->rss);
+	zk_kstat_set_u64(pub, ks, ZK_MC_PHYSCAP, ms->limit);
+	zk_kstat_set_u64(pub, ks, ZK_MC_SWAP, ms->swap);
+	zk_kstat_set_u64(pub, ks, ZK_MC_SWAPCAP, mc->swapcap);
+	zk_kstat_set_u64(pub, ks, ZK_MC_NOVER, m->track.nover);
+	zk_kstat_set_u64(pub, ks, ZK_MC_PAGEDOUT, m->track.pagedout * pg);
 	/* SmartOS counts page-ins in pages (pagedout is in bytes), and so
 	 * does the global zone's kstat. */
-	zk_kstat_set_u64(pub, ks, S_PGPGIN, mc->pgpgin);
-	zk_kstat_set_u64(pub, ks, S_ANONPGIN, mc->refault_anon);
-	zk_kstat_set_u64(pub, ks, S_EXECPGIN, 0);
-	zk_kstat_set_u64(pub, ks, S_FSPGIN, mc->refault_file);
-	zk_kstat_set_u64(pub, ks, S_ANON_ALLOC_FAIL, ms->oom_kill);
+	zk_kstat_set_u64(pub, ks, ZK_MC_PGPGIN, mc->pgpgin);
+	zk_kstat_set_u64(pub, ks, ZK_MC_ANONPGIN, mc->refault_anon);
+	zk_kstat_set_u64(pub, ks, ZK_MC_EXECPGIN, 0);
+	zk_kstat_set_u64(pub, ks, ZK_MC_FSPGIN, mc->refault_file);
+	zk_kstat_set_u64(pub, ks, ZK_MC_ANON_ALLOC_FAIL, ms->oom_kill);
 	zk_kstat_pub_end(pub);
 }
 

@@ -17,26 +17,7 @@
 #include <stdlib.h>
 
 #include "controllers/controller.h"
-
-enum {
-	S_ZONENAME, S_AVENRUN_1, S_AVENRUN_5, S_AVENRUN_15, S_NSEC_USER,
-	S_NSEC_SYS, S_NSEC_WAITRQ, S_FORKFAIL_CAP, S_FORKFAIL_NOPROC,
-	S_INIT_PID, S_BOOT_TIME, S_COUNT
-};
-
-static const zk_kstat_stat_def stats[S_COUNT] = {
-	[S_ZONENAME] = { "zonename", ZK_KSTAT_STRING },
-	[S_AVENRUN_1] = { "avenrun_1min", ZK_KSTAT_UINT64 },
-	[S_AVENRUN_5] = { "avenrun_5min", ZK_KSTAT_UINT64 },
-	[S_AVENRUN_15] = { "avenrun_15min", ZK_KSTAT_UINT64 },
-	[S_NSEC_USER] = { "nsec_user", ZK_KSTAT_UINT64 },
-	[S_NSEC_SYS] = { "nsec_sys", ZK_KSTAT_UINT64 },
-	[S_NSEC_WAITRQ] = { "nsec_waitrq", ZK_KSTAT_UINT64 },
-	[S_FORKFAIL_CAP] = { "forkfail_cap", ZK_KSTAT_UINT64 },
-	[S_FORKFAIL_NOPROC] = { "forkfail_noproc", ZK_KSTAT_UINT64 },
-	[S_INIT_PID] = { "init_pid", ZK_KSTAT_UINT64 },
-	[S_BOOT_TIME] = { "boot_time", ZK_KSTAT_UINT64 },
-};
+#include "kstat/zone_kstats.h"
 
 /* A deadline met this early is not an interval worth folding. */
 #define MIN_FOLD_NS	(100ULL * 1000000ULL)
@@ -53,8 +34,8 @@ typedef struct zonemisc {
 static size_t
 zonemisc_kstats(int zoneid, const char *zonename, zk_kstat_def *defs)
 {
-	zk_kstat_def_init(&defs[0], "zones", zoneid, zonename, "zone_misc",
-	    stats, S_COUNT);
+	zk_kstat_def_init(&defs[0], ZK_ZONEMISC_MODULE, zoneid, zonename,
+	    ZK_ZONEMISC_CLASS, zk_zonemisc_stats, ZK_ZM_COUNT);
 	return 1;
 }
 
@@ -64,18 +45,18 @@ publish(const zonemisc *m, const zk_zone_ctx *z, const zk_cgroup_loadstat *st)
 	zk_kstat_pub *pub = z->kstats;
 	size_t ks = z->ks_base;
 	zk_kstat_pub_begin(pub);
-	zk_kstat_set_str(pub, ks, S_ZONENAME, z->zonename);
+	zk_kstat_set_str(pub, ks, ZK_ZM_ZONENAME, z->zonename);
 	for (int i = 0; i < 3; i++)
-		zk_kstat_set_u64(pub, ks, S_AVENRUN_1 + i, zk_loadavg_scaled(
-		    m->la.avg[i], ZK_LOAD_ILLUMOS_SHIFT));
-	zk_kstat_set_u64(pub, ks, S_NSEC_USER, st->user_ns);
-	zk_kstat_set_u64(pub, ks, S_NSEC_SYS, st->sys_ns);
-	zk_kstat_set_u64(pub, ks, S_NSEC_WAITRQ, st->waitrq_ns);
-	zk_kstat_set_u64(pub, ks, S_FORKFAIL_CAP, st->forkfail);
-	zk_kstat_set_u64(pub, ks, S_FORKFAIL_NOPROC, 0);
-	zk_kstat_set_u64(pub, ks, S_INIT_PID,
+		zk_kstat_set_u64(pub, ks, ZK_ZM_AVENRUN_1 + i,
+		    zk_loadavg_scaled(m->la.avg[i], ZK_LOAD_ILLUMOS_SHIFT));
+	zk_kstat_set_u64(pub, ks, ZK_ZM_NSEC_USER, st->user_ns);
+	zk_kstat_set_u64(pub, ks, ZK_ZM_NSEC_SYS, st->sys_ns);
+	zk_kstat_set_u64(pub, ks, ZK_ZM_NSEC_WAITRQ, st->waitrq_ns);
+	zk_kstat_set_u64(pub, ks, ZK_ZM_FORKFAIL_CAP, st->forkfail);
+	zk_kstat_set_u64(pub, ks, ZK_ZM_FORKFAIL_NOPROC, 0);
+	zk_kstat_set_u64(pub, ks, ZK_ZM_INIT_PID,
 	    z->init_pid > 0 ? (uint64_t)z->init_pid : 0);
-	zk_kstat_set_u64(pub, ks, S_BOOT_TIME, z->boot_time);
+	zk_kstat_set_u64(pub, ks, ZK_ZM_BOOT_TIME, z->boot_time);
 	zk_kstat_pub_end(pub);
 }
 

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "config/store.h"
+#include "storage/storage.h"
 #include "util/cleanup.h"
 #include "util/fsutil.h"
 #include "util/json_util.h"
@@ -264,7 +265,7 @@ static int
 not_found(const char *uuid, zk_error *err)
 {
 	return zk_fail(err, ZK_ENOIMAGE, "image \"%s\" was not found on "
-	    "zpool \"%s\"", uuid, ZK_IMAGE_ZPOOL);
+	    "zpool \"%s\"", uuid, ZK_POOL_DEFAULT_NAME);
 }
 
 /* ---- get and list ----------------------------------------------------- */

@@ -12,10 +12,6 @@
 #include "util/error.h"
 #include "util/paths.h"
 
-/* The pool images are reported on: single-pool hosts for now, and
- * SmartOS's messages name the pool. */
-#define ZK_IMAGE_ZPOOL "zones"
-
 /* Validate an IMGAPI v2 manifest (uuid, name, version, type, os, files[0]
  * with sha1/size/compression, ...); errors name the field. */
 int zk_image_manifest_validate(const json_t *manifest, zk_error *err);

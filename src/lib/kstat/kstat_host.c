@@ -12,62 +12,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "kstat/zone_kstats.h"
 #include "util/cleanup.h"
+#include "util/clock.h"
 #include "util/fsutil.h"
 
 #define NSEC_PER_SEC 1000000000ULL
 
 #define FSCALE 256		/* illumos avenrun fixed point: FSHIFT 8 */
-
-/* The two kstats of the global zone: module and class (name "global"). */
-#define MC_MODULE "memory_cap"
-#define MC_CLASS "zone_memory_cap"
-#define ZM_MODULE "zones"
-#define ZM_CLASS "zone_misc"
-
-enum {
-	MC_ZONENAME, MC_RSS, MC_PHYSCAP, MC_SWAP, MC_SWAPCAP, MC_NOVER,
-	MC_PAGEDOUT, MC_PGPGIN, MC_ANONPGIN, MC_EXECPGIN, MC_FSPGIN,
-	MC_ANON_ALLOC_FAIL, MC_COUNT
-};
-
-static const zk_kstat_stat_def memory_cap_stats[MC_COUNT] = {
-	[MC_ZONENAME] = { "zonename", ZK_KSTAT_STRING },
-	[MC_RSS] = { "rss", ZK_KSTAT_UINT64 },
-	[MC_PHYSCAP] = { "physcap", ZK_KSTAT_UINT64 },
-	[MC_SWAP] = { "swap", ZK_KSTAT_UINT64 },
-	[MC_SWAPCAP] = { "swapcap", ZK_KSTAT_UINT64 },
-	[MC_NOVER] = { "nover", ZK_KSTAT_UINT64 },
-	[MC_PAGEDOUT] = { "pagedout", ZK_KSTAT_UINT64 },
-	[MC_PGPGIN] = { "pgpgin", ZK_KSTAT_UINT64 },
-	[MC_ANONPGIN] = { "anonpgin", ZK_KSTAT_UINT64 },
-	[MC_EXECPGIN] = { "execpgin", ZK_KSTAT_UINT64 },
-	[MC_FSPGIN] = { "fspgin", ZK_KSTAT_UINT64 },
-	[MC_ANON_ALLOC_FAIL] = { "anon_alloc_fail", ZK_KSTAT_UINT64 },
-};
-
-enum {
-	ZM_ZONENAME, ZM_AVENRUN_1, ZM_AVENRUN_5, ZM_AVENRUN_15, ZM_NSEC_USER,
-	ZM_NSEC_SYS, ZM_NSEC_WAITRQ, ZM_FORKFAIL_CAP, ZM_FORKFAIL_NOPROC,
-	ZM_INIT_PID, ZM_BOOT_TIME, ZM_COUNT
-};
-
-static const zk_kstat_stat_def zone_misc_stats[ZM_COUNT] = {
-	[ZM_ZONENAME] = { "zonename", ZK_KSTAT_STRING },
-	[ZM_AVENRUN_1] = { "avenrun_1min", ZK_KSTAT_UINT64 },
-	[ZM_AVENRUN_5] = { "avenrun_5min", ZK_KSTAT_UINT64 },
-	[ZM_AVENRUN_15] = { "avenrun_15min", ZK_KSTAT_UINT64 },
-	[ZM_NSEC_USER] = { "nsec_user", ZK_KSTAT_UINT64 },
-	[ZM_NSEC_SYS] = { "nsec_sys", ZK_KSTAT_UINT64 },
-	[ZM_NSEC_WAITRQ] = { "nsec_waitrq", ZK_KSTAT_UINT64 },
-	[ZM_FORKFAIL_CAP] = { "forkfail_cap", ZK_KSTAT_UINT64 },
-	[ZM_FORKFAIL_NOPROC] = { "forkfail_noproc", ZK_KSTAT_UINT64 },
-	[ZM_INIT_PID] = { "init_pid", ZK_KSTAT_UINT64 },
-	[ZM_BOOT_TIME] = { "boot_time", ZK_KSTAT_UINT64 },
-};
 
 /* The /proc files we read, NUL-terminated; optional ones may be NULL. */
 typedef struct proc_text {
@@ -176,14 +130,14 @@ fill_memory_cap(zk_kstat_value *v, const proc_text *t)
 	uint64_t pgpgin = keyed(t->vmstat, "pgpgin", 0) * kib / page;
 	uint64_t swapin = keyed(t->vmstat, "pswpin", 0);
 
-	snprintf(v[MC_ZONENAME].v.str, sizeof(v->v.str), "global");
-	v[MC_RSS].v.u64 = sub0(total, avail) * kib;
-	v[MC_PHYSCAP].v.u64 = UINT64_MAX;
-	v[MC_SWAP].v.u64 = sub0(swap_total, swap_free) * kib;
-	v[MC_SWAPCAP].v.u64 = UINT64_MAX;
-	v[MC_PGPGIN].v.u64 = pgpgin;
-	v[MC_ANONPGIN].v.u64 = swapin;
-	v[MC_FSPGIN].v.u64 = sub0(pgpgin, swapin);
+	snprintf(v[ZK_MC_ZONENAME].v.str, sizeof(v->v.str), "global");
+	v[ZK_MC_RSS].v.u64 = sub0(total, avail) * kib;
+	v[ZK_MC_PHYSCAP].v.u64 = UINT64_MAX;
+	v[ZK_MC_SWAP].v.u64 = sub0(swap_total, swap_free) * kib;
+	v[ZK_MC_SWAPCAP].v.u64 = UINT64_MAX;
+	v[ZK_MC_PGPGIN].v.u64 = pgpgin;
+	v[ZK_MC_ANONPGIN].v.u64 = swapin;
+	v[ZK_MC_FSPGIN].v.u64 = sub0(pgpgin, swapin);
 }
 
 /* Per-mode ticks from the aggregate "cpu" line of /proc/stat. */
@@ -217,17 +171,17 @@ static void
 fill_zone_misc(zk_kstat_value *v, const proc_text *t)
 {
 	const char *p = t->loadavg;
-	v[ZM_AVENRUN_1].v.u64 = load_to_fixed(p, &p);
-	v[ZM_AVENRUN_5].v.u64 = load_to_fixed(p, &p);
-	v[ZM_AVENRUN_15].v.u64 = load_to_fixed(p, &p);
+	v[ZK_ZM_AVENRUN_1].v.u64 = load_to_fixed(p, &p);
+	v[ZK_ZM_AVENRUN_5].v.u64 = load_to_fixed(p, &p);
+	v[ZK_ZM_AVENRUN_15].v.u64 = load_to_fixed(p, &p);
 	uint64_t hz = (uint64_t)sysconf(_SC_CLK_TCK), user, sys;
 	cpu_ticks(t->stat, &user, &sys);
-	v[ZM_NSEC_USER].v.u64 = ticks_to_ns(user, hz ? hz : 100);
-	v[ZM_NSEC_SYS].v.u64 = ticks_to_ns(sys, hz ? hz : 100);
-	v[ZM_NSEC_WAITRQ].v.u64 = waitrq_ns(t->pressure);
-	v[ZM_INIT_PID].v.u64 = 1;
-	v[ZM_BOOT_TIME].v.u64 = keyed(t->stat, "btime", 0);
-	snprintf(v[ZM_ZONENAME].v.str, sizeof(v->v.str), "global");
+	v[ZK_ZM_NSEC_USER].v.u64 = ticks_to_ns(user, hz ? hz : 100);
+	v[ZK_ZM_NSEC_SYS].v.u64 = ticks_to_ns(sys, hz ? hz : 100);
+	v[ZK_ZM_NSEC_WAITRQ].v.u64 = waitrq_ns(t->pressure);
+	v[ZK_ZM_INIT_PID].v.u64 = 1;
+	v[ZK_ZM_BOOT_TIME].v.u64 = keyed(t->stat, "btime", 0);
+	snprintf(v[ZK_ZM_ZONENAME].v.str, sizeof(v->v.str), "global");
 }
 
 /* A zeroed kstat of the global zone with the given statistics. */
@@ -252,14 +206,6 @@ make_kstat(zk_kstat *k, const char *module, const char *class,
 	return 0;
 }
 
-static uint64_t
-boottime_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_BOOTTIME, &ts);
-	return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
-}
-
 int
 zk_kstat_read_host_at(const char *proc, zk_kstat **ks, size_t *n,
     zk_error *err)
@@ -273,13 +219,13 @@ zk_kstat_read_host_at(const char *proc, zk_kstat **ks, size_t *n,
 		return zk_fail(err, ENOMEM, "out of memory");
 	*ks = v;
 	/* Host kstats exist from boot: crtime 0 on CLOCK_BOOTTIME. */
-	uint64_t now = boottime_ns();
+	uint64_t now = zk_now_ns();
 	zk_kstat *mc = &v[*n], *zm = &v[*n + 1];
-	if (make_kstat(mc, MC_MODULE, MC_CLASS, memory_cap_stats,
-	    MC_COUNT, now) < 0)
+	if (make_kstat(mc, ZK_MEMCAP_MODULE, ZK_MEMCAP_CLASS, zk_memcap_stats,
+	    ZK_MC_COUNT, now) < 0)
 		return zk_fail(err, ENOMEM, "out of memory");
-	if (make_kstat(zm, ZM_MODULE, ZM_CLASS, zone_misc_stats, ZM_COUNT,
-	    now) < 0) {
+	if (make_kstat(zm, ZK_ZONEMISC_MODULE, ZK_ZONEMISC_CLASS,
+	    zk_zonemisc_stats, ZK_ZM_COUNT, now) < 0) {
 		free(mc->values);
 		return zk_fail(err, ENOMEM, "out of memory");
 	}
@@ -292,8 +238,9 @@ zk_kstat_read_host_at(const char *proc, zk_kstat **ks, size_t *n,
 int
 zk_kstat_snap_add_host(zk_kstat_snap *s, const char *proc, zk_error *err)
 {
-	if (!zk_kstat_snap_wants(s, MC_MODULE, 0, "global", MC_CLASS) &&
-	    !zk_kstat_snap_wants(s, ZM_MODULE, 0, "global", ZM_CLASS))
+	if (!zk_kstat_snap_wants(s, ZK_MEMCAP_MODULE, 0, "global",
+	    ZK_MEMCAP_CLASS) && !zk_kstat_snap_wants(s, ZK_ZONEMISC_MODULE, 0,
+	    "global", ZK_ZONEMISC_CLASS))
 		return 0;
 	zk_kstat *ks = NULL;
 	size_t n = 0;

@@ -19,10 +19,13 @@
 #include "util/error.h"
 #include "util/paths.h"
 
+/* The pool zonekit keeps zones on, by the name SmartOS gives its pool. */
+#define ZK_POOL_DEFAULT_NAME "zones"
+
 typedef struct zk_pool_info {
 	const char *kind;	/* "dir" */
 	bool has_quota;		/* can the pool enforce per-zone quotas? */
-	const char *name;	/* "zones", the zpool name vmadm reports */
+	const char *name;	/* the zpool name vmadm reports */
 } zk_pool_info;
 
 int zk_pool_probe(const zk_paths *p, zk_pool_info *info, zk_error *err);

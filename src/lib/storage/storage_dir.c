@@ -17,7 +17,7 @@ zk_pool_probe(const zk_paths *p, zk_pool_info *info, zk_error *err)
 		return zk_fail_errno(err, errno, "cannot use pool %s", p->root);
 	info->kind = "dir";
 	info->has_quota = false;
-	info->name = "zones";
+	info->name = ZK_POOL_DEFAULT_NAME;
 	return 0;
 }
 

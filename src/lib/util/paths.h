@@ -13,7 +13,7 @@
 #include <limits.h>
 #include "util/error.h"
 
-#define ZK_UUID_LEN 36
+#include "util/uuid.h"
 
 typedef struct zk_paths {
 	char root[PATH_MAX];

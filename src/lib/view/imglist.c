@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "config/store.h"
-#include "image/image.h"
+#include "storage/storage.h"
 #include "util/cleanup.h"
 #include "util/json_util.h"
 
@@ -22,7 +22,7 @@ zk_image_field(const json_t *m, const char *field)
 		return pub && asprintf(&t, "%.19sZ", pub) >= 0 ? t : NULL;
 	}
 	if (strcmp(field, "zpool") == 0)
-		return strdup(ZK_IMAGE_ZPOOL);
+		return strdup(ZK_POOL_DEFAULT_NAME);
 	if (strcmp(field, "size") == 0)
 		return zk_json_text(zk_json_path(m, "files.0.size"));
 	return zk_json_text(zk_json_path(m, field));
@@ -32,7 +32,7 @@ json_t *
 zk_image_entry(json_t *manifest)
 {
 	return json_pack("{s:O, s:s}", "manifest", manifest, "zpool",
-	    ZK_IMAGE_ZPOOL);
+	    ZK_POOL_DEFAULT_NAME);
 }
 
 /* ---- filters ---------------------------------------------------------- */

@@ -51,21 +51,15 @@ zk_rctl_scale(uint64_t v, bool binary, char *buf)
 const char *
 zk_rctl_unit_suffix(zk_rctl_unit unit)
 {
-	return unit == ZK_RCTL_BYTES ? "B" : "";
+	return unit == ZK_RCTL_UNIT_BYTES ? "B" : "";
 }
 
 char *
 zk_rctl_format_value(uint64_t v, zk_rctl_unit unit, char *buf)
 {
-	zk_rctl_scale(v, unit == ZK_RCTL_BYTES, buf);
+	zk_rctl_scale(v, unit == ZK_RCTL_UNIT_BYTES, buf);
 	strcat(buf, zk_rctl_unit_suffix(unit));
 	return buf;
-}
-
-bool
-zk_rctl_is_infinite(const zk_rctl *r)
-{
-	return strcmp(r->name, "zone.cpu-cap") == 0;
 }
 
 const char *
@@ -73,7 +67,7 @@ zk_rctl_flag(const zk_rctl *r, uint64_t v)
 {
 	if (v != r->system_value)
 		return "-";
-	return zk_rctl_is_infinite(r) ? "inf" : "max";
+	return r->infinite ? "inf" : "max";
 }
 
 /* ---- parsing --------------------------------------------------------------- */
@@ -82,11 +76,11 @@ static int
 syntax_error(const zk_rctl *r, const char *s, zk_error *err)
 {
 	switch (r->unit) {
-	case ZK_RCTL_BYTES:
+	case ZK_RCTL_UNIT_BYTES:
 		return zk_fail(err, EINVAL, "invalid value \"%s\": expected a "
 		    "number of bytes, optionally scaled by K, M, G, T, P or E "
 		    "(powers of 1024) and followed by B", s);
-	case ZK_RCTL_SECONDS:
+	case ZK_RCTL_UNIT_SECONDS:
 		return zk_fail(err, EINVAL, "invalid value \"%s\": expected a "
 		    "number of seconds, optionally scaled by K, M, G, T, P or "
 		    "E (powers of 1000) and followed by s", s);
@@ -141,13 +135,13 @@ zk_rctl_parse_value(const zk_rctl *r, const char *s, uint64_t *out,
 	unsigned __int128 mult = 1;
 	const char *m = *p ? strchr(modifiers, toupper((unsigned char)*p)) : NULL;
 	if (m != NULL) {
-		uint64_t base = r->unit == ZK_RCTL_BYTES ? 1024 : 1000;
+		uint64_t base = r->unit == ZK_RCTL_UNIT_BYTES ? 1024 : 1000;
 		for (const char *q = modifiers; q <= m; q++)
 			mult *= base;
 		p++;
 	}
-	if ((r->unit == ZK_RCTL_BYTES && (*p == 'B' || *p == 'b')) ||
-	    (r->unit == ZK_RCTL_SECONDS && *p == 's'))
+	if ((r->unit == ZK_RCTL_UNIT_BYTES && (*p == 'B' || *p == 'b')) ||
+	    (r->unit == ZK_RCTL_UNIT_SECONDS && *p == 's'))
 		p++;
 	if (*p != '\0')
 		return syntax_error(r, s, err);
@@ -166,7 +160,7 @@ zk_rctl_parse_value(const zk_rctl *r, const char *s, uint64_t *out,
 		    "limit of %s (%s)", s, r->name,
 		    zk_rctl_format_value(r->system_value, r->unit, max));
 	}
-	if (v == 0 && strcmp(r->name, "zone.cpu-cap") == 0)
+	if (v == 0 && r->id == ZK_RCTL_CPU_CAP)
 		return zk_fail(err, EINVAL, "invalid value \"%s\": zone.cpu-cap "
 		    "must be at least 1 (delete the value to remove the cap)", s);
 	*out = (uint64_t)v;
@@ -187,20 +181,6 @@ zk_rctl_check_settable(const zk_rctl *r, uint64_t v, const char *s,
 	    "multiples of %" PRIu64, s, r->name, scale);
 }
 
-bool
-zk_rctl_config_value(const zk_rctl *r, const json_t *cfg, uint64_t *out)
-{
-	const json_t *j = cfg != NULL ? json_object_get(cfg, r->property) : NULL;
-	if (!json_is_integer(j) || json_integer_value(j) < 0)
-		return false;
-	uint64_t v = (uint64_t)json_integer_value(j);
-	if (v == 0 && strcmp(r->property, "cpu_cap") == 0)
-		return false;
-	uint64_t scale = r->manifest_scale ? r->manifest_scale : 1;
-	*out = v > UINT64_MAX / scale ? UINT64_MAX : v * scale;
-	return true;
-}
-
 int
 zk_rctl_priv_parse(const char *s, zk_rctl_priv *out)
 {
@@ -213,93 +193,4 @@ zk_rctl_priv_parse(const char *s, zk_rctl_priv *out)
 	else
 		return -EINVAL;
 	return 0;
-}
-
-/* ---- the report -------------------------------------------------------------- */
-
-static void
-value_line(FILE *f, const zk_rctl_report *rep, const zk_rctl *r,
-    const char *priv, uint64_t v)
-{
-	const char *flag = zk_rctl_flag(r, v);
-	if (rep->parseable) {
-		fprintf(f, "%s %s %" PRIu64 " %s %s -\n", r->name, priv, v, flag,
-		    r->action);
-		return;
-	}
-	char scaled[ZK_RCTL_VALUE_STRLEN];
-	fprintf(f, "%8s%-16s%5s%-4s%4s%3s%-28s%10s\n", "", priv,
-	    zk_rctl_scale(v, r->unit == ZK_RCTL_BYTES, scaled),
-	    zk_rctl_unit_suffix(r->unit), flag, "", r->action, "-");
-}
-
-static void
-usage_line(FILE *f, const zk_rctl_report *rep, const zk_rctl *r, uint64_t v)
-{
-	if (rep->parseable) {
-		fprintf(f, "%s usage %" PRIu64 " - - -\n", r->name, v);
-		return;
-	}
-	char scaled[ZK_RCTL_VALUE_STRLEN];
-	fprintf(f, "%8s%-16s%5s%s\n", "", "usage",
-	    zk_rctl_scale(v, r->unit == ZK_RCTL_BYTES, scaled),
-	    zk_rctl_unit_suffix(r->unit));
-}
-
-static bool
-shows(const zk_rctl_report *rep, zk_rctl_priv priv)
-{
-	return rep->only == ZK_RCTL_PRIV_ANY || rep->only == priv;
-}
-
-/* zone.* rctls have no basic values: a row shows when its privileged
- * value is there and wanted, or when system values are wanted. */
-static bool
-row_shows(const zk_rctl_report *rep, const zk_rctl_report_row *row)
-{
-	return (row->has_privileged && shows(rep, ZK_RCTL_PRIV_PRIVILEGED)) ||
-	    shows(rep, ZK_RCTL_PRIV_SYSTEM);
-}
-
-static void
-render_row(FILE *f, const zk_rctl_report *rep, const zk_rctl_report_row *row)
-{
-	const zk_rctl *r = row->rctl;
-	if (!rep->parseable)
-		fprintf(f, "%s\n", r->name);
-	if (row->has_usage)
-		usage_line(f, rep, r, row->usage);
-	if (row->has_privileged && shows(rep, ZK_RCTL_PRIV_PRIVILEGED))
-		value_line(f, rep, r, "privileged", row->privileged);
-	if (shows(rep, ZK_RCTL_PRIV_SYSTEM))
-		value_line(f, rep, r, "system", r->system_value);
-}
-
-char *
-zk_rctl_report_render(const zk_rctl_report *rep)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-	if (f == NULL)
-		return NULL;
-	bool header = false;
-	for (size_t i = 0; i < rep->nrows; i++) {
-		if (!row_shows(rep, &rep->rows[i]))
-			continue;
-		if (!header) {
-			fprintf(f, "zone: %d: %s\n", rep->zoneid, rep->zonename);
-			if (!rep->parseable)
-				fprintf(f, "%-8s%-16s%-9s%-7s%-28s%10s\n", "NAME",
-				    "PRIVILEGE", "VALUE", "FLAG", "ACTION",
-				    "RECIPIENT");
-			header = true;
-		}
-		render_row(f, rep, &rep->rows[i]);
-	}
-	if (fclose(f) != 0) {
-		free(buf);
-		return NULL;
-	}
-	return buf;
 }

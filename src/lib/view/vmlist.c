@@ -7,8 +7,10 @@
 #include <string.h>
 
 #include "config/manifest.h"
+#include "config/rctl.h"
 #include "util/cleanup.h"
 #include "util/json_util.h"
+#include "util/uuid.h"
 #include "view/table.h"
 
 #define DEFAULT_FIELDS "uuid,type,ram,state,alias"
@@ -25,44 +27,46 @@ typedef struct column_def {
 } column_def;
 
 static const column_def catalogue[] = {
-	{ "uuid", 36, "UUID" },
+	{ "uuid", ZK_UUID_LEN, "UUID" },
 	{ "type", 4, "TYPE" },
 	{ "ram", 7, "RAM" },
 	{ "state", 16, "STATE" },
 	{ "alias", 10, "ALIAS" },
 	{ "brand", 14, "BRAND" },
-	{ "cpu_cap", 7, "CPU_CAP" },
-	{ "cpu_shares", 9, "CPU_SHARE" },
-	{ "max_physical_memory", 8, "MAX_PHYS" },
-	{ "max_swap", 8, "MAX_SWAP" },
-	{ "max_locked_memory", 10, "MAX_LOCKED" },
-	{ "max_lwps", 7, "MAX_LWP" },
+	/* the resource controls' columns are in the rctl table */
 	{ "quota", 5, "QUOTA" },
-	{ "zfs_io_priority", 11, "IO_PRIORITY" },
 	{ "zonename", 12, "ZONENAME" },
 	{ "zoneid", 6, "ZONEID" },
 	{ "pid", 6, "PID" },
 	{ "vcpus", 5, "VCPUS" },
-	{ "image_uuid", 36, "IMAGE_UUID" },
+	{ "image_uuid", ZK_UUID_LEN, "IMAGE_UUID" },
 	{ "hostname", 32, "HOSTNAME" },
 	{ "autoboot", 8, "AUTOBOOT" },
 	{ "zone_state", 10, "ZONE_STATE" },
 	{ "create_timestamp", 24, "CREATE_TIMESTAMP" },
 };
 
-static const column_def *
-catalogue_find(const char *key)
+static bool
+catalogue_find(const char *key, column_def *out)
 {
-	for (size_t i = 0; i < ZK_ARRAY_SIZE(catalogue); i++)
-		if (strcmp(catalogue[i].key, key) == 0)
-			return &catalogue[i];
-	return NULL;
+	for (size_t i = 0; i < ZK_ARRAY_SIZE(catalogue); i++) {
+		if (strcmp(catalogue[i].key, key) == 0) {
+			*out = catalogue[i];
+			return true;
+		}
+	}
+	const zk_rctl *r = zk_rctl_for_property(key);
+	if (r == NULL || r->list_width == 0)
+		return false;
+	*out = (column_def){ r->property, r->list_width, r->list_header };
+	return true;
 }
 
 static bool
 name_known(const char *name)
 {
-	return catalogue_find(name) != NULL ||
+	column_def def;
+	return catalogue_find(name, &def) ||
 	    zk_manifest_known_property(name);
 }
 
@@ -377,10 +381,10 @@ sort_order(const json_t *vms, const field_list *sort, size_t *order,
 static void
 fill_column(zk_table_col *col, const char *key, char *header_buf)
 {
-	const column_def *def = catalogue_find(key);
-	if (def != NULL) {
-		col->header = def->header;
-		col->width = def->width;
+	column_def def;
+	if (catalogue_find(key, &def)) {
+		col->header = def.header;
+		col->width = def.width;
 		return;
 	}
 	for (size_t i = 0; key[i] != '\0'; i++)

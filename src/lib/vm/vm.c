@@ -415,6 +415,22 @@ wait_gone(int pidfd, int timeout_ms)
 		;
 }
 
+/*
+ * A zone whose init exits as the stop is sent halts by itself: its
+ * zoneadmd may close the connection (or be gone) before answering.  Down
+ * is what the stop asked for.
+ */
+static bool
+halted_meanwhile(const zk_paths *p, const char *uuid, int zadm, int r)
+{
+	zk_zone_status st;
+	if (r != -ECONNRESET && r != -EPIPE && r != -ECONNREFUSED &&
+	    r != -ENOENT)
+		return false;
+	wait_gone(zadm, 10000);
+	return zk_vm_status(p, uuid, &st, NULL) == 0 && !st.running;
+}
+
 /* Under the zone's lock, with its config loaded: reconciled, then down. */
 static int
 stop_locked(const zk_paths *p, const char *uuid, bool force, int timeout_s,
@@ -428,7 +444,8 @@ stop_locked(const zk_paths *p, const char *uuid, bool force, int timeout_s,
 	_cleanup_close_ int zadm = zoneadmd_pidfd(p, uuid);
 	zk_ctl_request req = { .op = ZK_CTL_STOP, .timeout_s = timeout_s,
 	    .force = force };
-	if ((r = zk_ctl_call(p, uuid, &req, NULL, err)) < 0)
+	r = zk_ctl_call(p, uuid, &req, NULL, err);
+	if (r < 0 && !halted_meanwhile(p, uuid, zadm, r))
 		return zk_error_prefix(err, "cannot stop %s", uuid);
 	wait_gone(zadm, 10000);
 	return 0;
@@ -496,7 +513,7 @@ zk_vm_delete(const zk_paths *p, const char *uuid, zk_error *err)
 
 static int
 manifest_ctx(const zk_paths *p, zk_pool_info *pool, zk_manifest_ctx *ctx,
-    char now[40], char uuid[37], zk_error *err)
+    char now[40], char uuid[ZK_UUID_BUFSZ], zk_error *err)
 {
 	int r = zk_pool_probe(p, pool, err);
 	if (r == 0)
@@ -528,7 +545,7 @@ zk_vm_validate_create(const zk_paths *p, const json_t *payload,
 {
 	zk_pool_info pool;
 	zk_manifest_ctx ctx;
-	char now[40], uuid[37];
+	char now[40], uuid[ZK_UUID_BUFSZ];
 	_cleanup_json_ json_t *cfg = NULL;
 	int r = manifest_ctx(p, &pool, &ctx, now, uuid, err);
 	return r < 0 ? r : zk_manifest_create(payload, &ctx, &cfg, probs, err);
@@ -562,8 +579,8 @@ create_locked(const zk_paths *p, json_t *cfg, zk_error *err)
 }
 
 int
-zk_vm_create(const zk_paths *p, const json_t *payload, char uuid[37],
-    zk_problems *probs, zk_error *err)
+zk_vm_create(const zk_paths *p, const json_t *payload,
+    char uuid[ZK_UUID_BUFSZ], zk_problems *probs, zk_error *err)
 {
 	zk_pool_info pool;
 	zk_manifest_ctx ctx;
@@ -574,7 +591,7 @@ zk_vm_create(const zk_paths *p, const json_t *payload, char uuid[37],
 		r = zk_manifest_create(payload, &ctx, &cfg, probs, err);
 	if (r < 0)
 		return r;
-	snprintf(uuid, 37, "%s", zk_json_str(cfg, "uuid", ""));
+	snprintf(uuid, ZK_UUID_BUFSZ, "%s", zk_json_str(cfg, "uuid", ""));
 	_cleanup_zone_lock_ zone_lock lock = { .fd = -1 };
 	_cleanup_close_ int image_hold = -1;
 	if ((r = zk_image_hold(p, zk_json_str(cfg, "image_uuid", ""),
@@ -614,7 +631,7 @@ zk_vm_update(const zk_paths *p, const char *uuid, const json_t *payload,
 	_cleanup_json_ json_t *cur = NULL, *next = NULL;
 	zk_pool_info pool;
 	zk_manifest_ctx ctx;
-	char now[40], fresh[37];
+	char now[40], fresh[ZK_UUID_BUFSZ];
 	zk_zone_status st;
 	int r = zone_lock_take(p, uuid, &lock, err);
 	if (r == 0)

@@ -38,8 +38,8 @@ typedef struct zk_zone_status {
  */
 
 /* Validate and store a new zone, boot it unless autoboot is false. */
-int zk_vm_create(const zk_paths *p, const json_t *payload, char uuid[37],
-    zk_problems *probs, zk_error *err);
+int zk_vm_create(const zk_paths *p, const json_t *payload,
+    char uuid[ZK_UUID_BUFSZ], zk_problems *probs, zk_error *err);
 int zk_vm_validate_create(const zk_paths *p, const json_t *payload,
     zk_problems *probs, zk_error *err);
 int zk_vm_start(const zk_paths *p, const char *uuid, zk_error *err);

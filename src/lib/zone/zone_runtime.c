@@ -22,6 +22,8 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "config/manifest.h"
+#include "config/rctl.h"
 #include "term/pty.h"
 #include "util/cleanup.h"
 #include "util/fsutil.h"
@@ -51,10 +53,11 @@ zk_zone_spec_from_config(const zk_paths *p, const json_t *cfg,
 	snprintf(spec->hostname, sizeof(spec->hostname), "%s",
 	    zk_json_str(cfg, "hostname", uuid));
 	snprintf(spec->init_name, sizeof(spec->init_name), "%s",
-	    zk_json_str(cfg, "init_name", "/sbin/init"));
+	    zk_json_str(cfg, "init_name", ZK_MANIFEST_INIT_NAME_DEFAULT));
 	snprintf(spec->dns_domain, sizeof(spec->dns_domain), "%s",
 	    zk_json_str(cfg, "dns_domain", "local"));
-	long long mpm = zk_json_int(cfg, "max_physical_memory", 256);
+	long long mpm = zk_json_int(cfg, "max_physical_memory",
+	    ZK_RCTL_MEMORY_DEFAULT_MIB);
 	spec->tmpfs_mib = (uint64_t)zk_json_int(cfg, "tmpfs", mpm);
 	spec->memlock_bytes = (uint64_t)zk_json_int(cfg, "max_locked_memory",
 	    mpm) * MIB;

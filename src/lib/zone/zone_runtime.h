@@ -13,7 +13,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include "cgroup/cgroup.h"
-#include "net/vnic.h"
+#include "net/zone_net.h"
 #include "storage/storage.h"
 #include "util/error.h"
 #include "util/paths.h"
@@ -22,7 +22,7 @@
 #define ZK_MAX_RESOLVERS 8
 
 typedef struct zk_zone_spec {
-	char uuid[37];
+	char uuid[ZK_UUID_BUFSZ];
 	char hostname[256];
 	char init_name[PATH_MAX];
 	uint64_t tmpfs_mib;		/* 0: no tmpfs on /tmp */

@@ -1,4 +1,4 @@
-#include "net/vnic.h"
+#include "net/zone_net.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -11,24 +11,12 @@
 #include <sys/stat.h>
 
 #include "net/ipv4.h"
+#include "net/mac.h"
 #include "net/nl.h"
 #include "util/cleanup.h"
 #include "util/json_util.h"
 
 /* ---- the nics of a config ------------------------------------------------ */
-
-static bool
-parse_mac(const char *s, unsigned char mac[6])
-{
-	unsigned v[6];
-	char end;
-	if (s == NULL || sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1],
-	    &v[2], &v[3], &v[4], &v[5], &end) != 6)
-		return false;
-	for (int i = 0; i < 6; i++)
-		mac[i] = (unsigned char)v[i];
-	return true;
-}
 
 /* "a.b.c.d/n", or a bare address as a host (/32) */
 static bool
@@ -81,7 +69,7 @@ nic_from_config(const json_t *j, zk_nic_spec *n)
 {
 	snprintf(n->nic_tag, sizeof(n->nic_tag), "%s",
 	    zk_json_str(j, "nic_tag", ""));
-	parse_mac(zk_json_str(j, "mac", NULL), n->mac);
+	zk_mac_parse(zk_json_str(j, "mac", NULL), n->mac);
 	n->mtu = (unsigned)zk_json_int(j, "mtu", 0);
 	n->vlan_id = (unsigned)zk_json_int(j, "vlan_id", 0);
 	n->primary = zk_json_bool(j, "primary", false);
@@ -146,6 +134,31 @@ zk_net_spec_from_config(const json_t *cfg, const char *nictags_path,
 }
 
 /* The later issues (VLANs, DHCP, anti-spoofing) land here first. */
+/*
+ * A group mac passes validation, as on SmartOS, and is refused where
+ * illumos refuses it too: when the nic is made (mac_ether_unicst_verify).
+ */
+static int
+nic_check(const zk_nic_spec *n, size_t i, zk_error *err)
+{
+	if (n->vlan_id != 0)
+		return zk_fail(err, ENOTSUP, "nics.%zu.vlan_id: VLANs are "
+		    "not supported yet (vlan_id %u)", i, n->vlan_id);
+	if (n->dhcp)
+		return zk_fail(err, ENOTSUP, "nics.%zu: DHCP is not "
+		    "supported yet (give ip and netmask, or ips)", i);
+	if (n->too_many_addrs)
+		return zk_fail(err, E2BIG, "nics.%zu.ips: at most %d "
+		    "addresses per nic are supported", i, ZK_MAX_NIC_ADDRS);
+	if (zk_mac_is_group(n->mac)) {
+		char mac[ZK_MAC_BUFSZ];
+		zk_mac_format(n->mac, mac);
+		return zk_fail(err, EINVAL, "nics.%zu.mac: %s is a multicast "
+		    "address; a nic needs a unicast one", i, mac);
+	}
+	return 0;
+}
+
 int
 zk_net_check(const zk_net_spec *net, zk_error *err)
 {
@@ -156,17 +169,9 @@ zk_net_check(const zk_net_spec *net, zk_error *err)
 		return zk_fail(err, E2BIG, "routes: at most %d routes are "
 		    "supported", ZK_MAX_ROUTES);
 	for (size_t i = 0; i < net->nnics; i++) {
-		const zk_nic_spec *n = &net->nics[i];
-		if (n->vlan_id != 0)
-			return zk_fail(err, ENOTSUP, "nics.%zu.vlan_id: VLANs are "
-			    "not supported yet (vlan_id %u)", i, n->vlan_id);
-		if (n->dhcp)
-			return zk_fail(err, ENOTSUP, "nics.%zu: DHCP is not "
-			    "supported yet (give ip and netmask, or ips)", i);
-		if (n->too_many_addrs)
-			return zk_fail(err, E2BIG, "nics.%zu.ips: at most %d "
-			    "addresses per nic are supported", i,
-			    ZK_MAX_NIC_ADDRS);
+		int r = nic_check(&net->nics[i], i, err);
+		if (r < 0)
+			return r;
 	}
 	for (size_t i = 0; i < net->nroutes; i++)
 		if (net->routes[i].nic >= (int)net->nnics)
@@ -212,11 +217,12 @@ zk_vnic_host_altname(const char *uuid, size_t index,
 }
 
 void
-zk_vnic_host_mac(const char *uuid, size_t index, unsigned char mac[6])
+zk_vnic_host_mac(const char *uuid, size_t index,
+    unsigned char mac[ZK_MAC_LEN])
 {
 	uint64_t h = name_hash(uuid, index, true);
 	mac[0] = 0xfe;	/* locally administered, unicast, above real OUIs */
-	for (int i = 1; i < 6; i++)
+	for (int i = 1; i < ZK_MAC_LEN; i++)
 		mac[i] = (unsigned char)(h >> (8 * (i - 1)));
 }
 
@@ -339,13 +345,13 @@ zk_net_prepare(const zk_net_spec *net, zk_net_plan **out, zk_error *err)
 }
 
 static void
-put_link(struct nlmsghdr *nlh, const char *name, const unsigned char mac[6],
-    unsigned mtu)
+put_link(struct nlmsghdr *nlh, const char *name,
+    const unsigned char mac[ZK_MAC_LEN], unsigned mtu)
 {
-	static const unsigned char none[6];
+	static const unsigned char none[ZK_MAC_LEN];
 	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
-	if (memcmp(mac, none, 6) != 0)	/* else the kernel picks one */
-		mnl_attr_put(nlh, IFLA_ADDRESS, 6, mac);
+	if (memcmp(mac, none, ZK_MAC_LEN) != 0)	/* else the kernel picks */
+		mnl_attr_put(nlh, IFLA_ADDRESS, ZK_MAC_LEN, mac);
 	if (mtu != 0)
 		mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
 }
@@ -356,7 +362,7 @@ put_link(struct nlmsghdr *nlh, const char *name, const unsigned char mac[6],
  * never meets the host's) with the nic's MAC.
  */
 static int
-veth_create(zk_nl *nl, const char *host, const unsigned char host_mac[6],
+veth_create(zk_nl *nl, const char *host, const unsigned char host_mac[ZK_MAC_LEN],
     int bridge, unsigned mtu, size_t i, const zk_nic_spec *nic, pid_t pid)
 {
 	struct ifinfomsg *ifi;
@@ -403,7 +409,7 @@ host_end(zk_net_plan *plan, const zk_net_spec *net, const char *uuid,
     size_t i, pid_t pid, zk_error *err)
 {
 	char host[IFNAMSIZ], alt[ZK_VNIC_ALTNAME_MAX];
-	unsigned char mac[6];
+	unsigned char mac[ZK_MAC_LEN];
 	zk_vnic_host_name(uuid, i, host);
 	zk_vnic_host_altname(uuid, i, alt);
 	zk_vnic_host_mac(uuid, i, mac);

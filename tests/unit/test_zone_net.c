@@ -1,5 +1,6 @@
-/* VNICs: host interface names and MACs, nics and routes of a config, nic
- * tag lookup, and what boot refuses.  No netlink here (see test_vnic.py). */
+/* A zone's nics (zone_net.h): host interface names and MACs, nics and
+ * routes of a config, nic tag lookup, MAC and IPv4 text, and what boot
+ * refuses.  No netlink here (see tests/e2e/test_vnic.py). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,8 +12,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "config/manifest.h"
 #include "net/ipv4.h"
-#include "net/vnic.h"
+#include "net/mac.h"
+#include "net/zone_net.h"
 #include "util/json_util.h"
 
 static const char U1[] = "87b5509f-7c02-47e2-8b31-b26eadfc0746";
@@ -296,12 +299,102 @@ test_ipv4_forms(void **state)
 	assert_int_equal(zk_ipv4_mask(32), 0xffffffffu);
 }
 
+/*
+ * The MAC forms, pinned once for both readers: what `vmadm validate`
+ * accepts is exactly what the zone's set-up reads, and the stored form is
+ * SmartOS's (two lower-case hex digits per octet).  SmartOS also takes one
+ * digit per octet or twelve bare digits and rewrites them; zonekit refuses
+ * those rather than store a form update_nics would not find.
+ */
+static const struct {
+	const char *text;
+	const char *stored;	/* NULL: refused */
+} mac_forms[] = {
+	{ "90:b8:d0:01:02:0a", "90:b8:d0:01:02:0a" },
+	{ "90:B8:D0:AA:bb:Cc", "90:b8:d0:aa:bb:cc" },
+	{ "01:00:5e:00:00:01", "01:00:5e:00:00:01" },	/* refused at boot */
+	{ "ff:ff:ff:ff:ff:ff", "ff:ff:ff:ff:ff:ff" },
+	{ "0:1:2:3:4:5", NULL },
+	{ "90b8d001020a", NULL },
+	{ "90-b8-d0-01-02-0a", NULL },
+	{ "90:b8:d0:01:02", NULL },
+	{ "90:b8:d0:01:02:0a:", NULL },
+	{ "90:b8:d0:01:02:0a0", NULL },
+	{ "90:b8:d0:01:02:0g", NULL },
+	{ " 90:b8:d0:01:02:0a", NULL },
+	{ "+9:b8:d0:01:02:0a", NULL },
+	{ "90:b8:d0:01:02: a", NULL },
+	{ "", NULL },
+};
+
+static bool
+manifest_accepts_mac(const char *text, char stored[ZK_MAC_BUFSZ])
+{
+	static const zk_manifest_ctx ctx = { .zpool = "zones", .uuid = U1 };
+	_cleanup_json_ json_t *payload = json_pack("{s:s, s:s, s:[{s:s, s:s}]}",
+	    "brand", "joyent-minimal", "image_uuid", U2, "nics", "nic_tag",
+	    "admin", "mac", text);
+	json_t *cfg = NULL;
+	zk_problems probs;
+	zk_error err = { 0 };
+	if (zk_manifest_create(payload, &ctx, &cfg, &probs, &err) < 0)
+		return false;
+	snprintf(stored, ZK_MAC_BUFSZ, "%s", zk_json_str(json_array_get(
+	    json_object_get(cfg, "nics"), 0), "mac", ""));
+	json_decref(cfg);
+	return true;
+}
+
+static void
+test_mac_forms_agree(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < ZK_ARRAY_SIZE(mac_forms); i++) {
+		const char *text = mac_forms[i].text;
+		unsigned char mac[ZK_MAC_LEN];
+		char stored[ZK_MAC_BUFSZ], formatted[ZK_MAC_BUFSZ];
+		bool ok = mac_forms[i].stored != NULL;
+		if (zk_mac_valid(text) != ok)
+			fail_msg("zk_mac_valid(\"%s\") is %d", text, !ok);
+		if (manifest_accepts_mac(text, stored) != ok)
+			fail_msg("the manifest %s \"%s\"",
+			    ok ? "refuses" : "accepts", text);
+		if (!ok)
+			continue;
+		assert_string_equal(stored, mac_forms[i].stored);
+		assert_true(zk_mac_parse(stored, mac));
+		zk_mac_format(mac, formatted);
+		assert_string_equal(formatted, stored);
+	}
+}
+
+static void
+test_boot_refuses_group_macs(void **state)
+{
+	(void)state;
+	zk_net_spec net;
+	zk_error err = { 0 };
+	spec_of("{\"nics\": [{\"nic_tag\": \"a\", \"mac\": "
+	    "\"92:b8:d0:01:02:0a\"}, {\"nic_tag\": \"a\", \"mac\": "
+	    "\"01:00:5E:00:00:01\"}]}", &net);
+	assert_int_equal(zk_net_check(&net, &err), -EINVAL);
+	assert_string_equal(err.msg, "nics.1.mac: 01:00:5e:00:00:01 is a "
+	    "multicast address; a nic needs a unicast one");
+	/* the fe: of host ends and the 92: of generated macs are unicast */
+	unsigned char host[ZK_MAC_LEN];
+	zk_vnic_host_mac(U1, 0, host);
+	assert_false(zk_mac_is_group(host));
+	assert_false(zk_mac_is_group(net.nics[0].mac));
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_nictag_bridge_kernel_whitespace),
 		cmocka_unit_test(test_ipv4_forms),
+		cmocka_unit_test(test_mac_forms_agree),
+		cmocka_unit_test(test_boot_refuses_group_macs),
 		cmocka_unit_test(test_host_names_fit_and_differ),
 		cmocka_unit_test(test_host_macs),
 		cmocka_unit_test(test_nics_from_config),

@@ -10,8 +10,8 @@
  * nic tags, refuse what cannot be built), zk_net_plumb() once the zone's
  * init exists and waits, zk_net_teardown() on failure, stop and reboot.
  */
-#ifndef ZK_VNIC_H
-#define ZK_VNIC_H
+#ifndef ZK_ZONE_NET_H
+#define ZK_ZONE_NET_H
 
 #include <jansson.h>
 #include <limits.h>
@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include "net/mac.h"
 #include "util/error.h"
 
 #define ZK_MAX_NICS 32
@@ -35,7 +36,7 @@ typedef struct zk_nic_addr {
 
 typedef struct zk_nic_spec {
 	char nic_tag[32];
-	unsigned char mac[6];
+	unsigned char mac[ZK_MAC_LEN];
 	unsigned mtu;			/* 0: the bridge's */
 	unsigned vlan_id;		/* 0: untagged */
 	bool primary;
@@ -85,7 +86,8 @@ void zk_vnic_host_altname(const char *uuid, size_t index,
  * lowest MAC of its ports as its own unless one was set; fe: keeps a zone
  * from changing the MAC of the host's bridge.
  */
-void zk_vnic_host_mac(const char *uuid, size_t index, unsigned char mac[6]);
+void zk_vnic_host_mac(const char *uuid, size_t index,
+    unsigned char mac[ZK_MAC_LEN]);
 
 /*
  * The bridge of a nic tag: the tag's entry in the nic tag file (a JSON

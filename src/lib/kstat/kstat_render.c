@@ -1,341 +1,21 @@
 /*
- * kstat(1M) selection, ordering and layouts (kstat_view.h).  Formats follow
- * illumos's kstat command so scripts written for SmartOS parse our output.
+ * kstat(1M)'s layouts (kstat_view.h).  Formats follow illumos's kstat
+ * command so scripts written for SmartOS parse our output.  Numbers, the
+ * output buffer and the layouts share this one file: they are kstat -p's
+ * inner loop.
  */
 #include "kstat/kstat_view.h"
 
-#include <ctype.h>
 #include <errno.h>
-#include <fnmatch.h>
-#include <inttypes.h>
-#include <regex.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
+#include "kstat/kstat_view_internal.h"
 #include "util/cleanup.h"
 
 #define KSTAT_TYPE_NAMED 1	/* illumos ks_type of every kstat we publish */
-
-/* ---- patterns and selectors ---------------------------------------------- */
-
-typedef struct pattern {
-	char *glob;		/* NULL: matches anything */
-	bool is_re;
-	regex_t re;
-} pattern;
-
-typedef struct selector {
-	pattern module, instance, name, statistic;
-} selector;
-
-struct zk_kstat_query {
-	selector *sel;
-	size_t nsel;
-	pattern class;
-};
-
-static void
-pattern_free(pattern *p)
-{
-	if (p->is_re)
-		regfree(&p->re);
-	free(p->glob);
-	*p = (pattern){ 0 };
-}
-
-/* "/ERE/" (at least one character between the slashes). */
-static bool
-is_regex(const char *s)
-{
-	size_t len = strlen(s);
-	return len > 2 && s[0] == '/' && s[len - 1] == '/';
-}
-
-/*
- * glibc's regcomp() can take gigabytes or minutes over a pattern of a few
- * dozen bytes (both found by fuzz_kstat_operand): it copies the operand
- * of every + and {m,n} ("a+" is "aa*"), so stacked or nested repetitions
- * grow geometrically, and repeating what can match nothing ("a*+",
- * "((a?){8})+") makes its epsilon closures explode.  No kstat field (at
- * most 30 characters) needs either, so the pattern is read once before
- * regcomp(): a repetition of what can match nothing, a back-reference (a
- * backtracking match), or more than RE_SIZE_MAX elements once the copies
- * are counted is refused.  What passes compiles in milliseconds.
- */
-#define RE_SIZE_MAX 256
-#define RE_DEPTH_MAX 32
-
-/* A group as far as it is read. */
-typedef struct re_frame {
-	size_t total;		/* elements, copies counted */
-	size_t last;		/* of the last atom: what a repetition copies */
-	bool last_empty;	/* the last atom can match "" (none: true) */
-	bool prefix_empty;	/* so can all before it in this branch */
-	bool branch_empty;	/* so can an earlier branch (before a '|') */
-} re_frame;
-
-static const re_frame re_frame_new = { .last_empty = true,
-    .prefix_empty = true };
-
-static bool
-re_frame_empty(const re_frame *f)
-{
-	return f->branch_empty || (f->prefix_empty && f->last_empty);
-}
-
-/* One token: an atom of `size` elements, or a repetition making `times`
- * copies of the last atom; either may leave something matching "". */
-typedef struct re_token {
-	size_t size, times;
-	bool empty;
-} re_token;
-
-/* {m}, {m,} or {m,n} at s: the copies (the larger count, one more when
- * unbounded), *end at its '}'; 0 when s starts no such bound. */
-static size_t
-re_bound(const char *s, const char **end, bool *empty)
-{
-	char *e;
-	if (!isdigit((unsigned char)s[1]))
-		return 0;
-	unsigned long m = strtoul(s + 1, &e, 10), n = m;
-	if (e[0] == ',' && e[1] == '}') {
-		n = m + 1;
-		e++;
-	} else if (e[0] == ',' && isdigit((unsigned char)e[1])) {
-		n = strtoul(e + 1, &e, 10);
-	}
-	if (*e != '}')
-		return 0;
-	*end = e;
-	*empty = m == 0;
-	n = n > m ? n : m;
-	return n == 0 ? 1 : n > RE_SIZE_MAX ? RE_SIZE_MAX + 1 : n;
-}
-
-/* The ']' closing the bracket expression at s ("[]a]", "[^]a]" and
- * "[[:alpha:]]" included), or NULL when none does. */
-static const char *
-re_bracket_end(const char *s)
-{
-	const char *p = s + 1;
-	p += *p == '^';
-	p += *p == ']';
-	while (*p != '\0' && *p != ']') {
-		if (p[0] == '[' && p[1] != '\0' && strchr(":.=", p[1]) != NULL) {
-			const char close[3] = { p[1], ']', '\0' };
-			const char *c = strstr(p + 2, close);
-			if (c == NULL)
-				return NULL;
-			p = c + 2;
-		} else {
-			p++;
-		}
-	}
-	return *p == ']' ? p : NULL;
-}
-
-/* The token at *p other than a parenthesis or '|'; *p moves to its end. */
-static const char *
-re_token_at(const char **p, re_token *t)
-{
-	*t = (re_token){ .size = 1 };
-	const char *s = *p, *e;
-	switch (*s) {
-	case '^': case '$':
-		t->empty = true;
-		break;
-	case '*': case '?':
-		t->times = 1;
-		t->empty = true;
-		break;
-	case '+':
-		t->times = 2;
-		break;
-	case '{':
-		t->times = re_bound(s, p, &t->empty);
-		break;
-	case '[':
-		if ((e = re_bracket_end(s)) != NULL)
-			*p = e;
-		break;
-	case '\\':
-		if (s[1] >= '1' && s[1] <= '9')
-			return "back-references are not supported";
-		*p += s[1] != '\0';
-		break;
-	}
-	return NULL;
-}
-
-static const char *
-re_add(re_frame *f, const re_token *t)
-{
-	if (t->times == 0) {
-		f->prefix_empty = f->prefix_empty && f->last_empty;
-		f->total += t->size;
-		f->last = t->size;
-		f->last_empty = t->empty;
-	} else if (f->last_empty) {
-		return "it repeats what can match nothing";
-	} else {
-		f->total += f->last * (t->times - 1);
-		f->last *= t->times;
-		f->last_empty = t->empty;
-	}
-	return f->total > RE_SIZE_MAX ? "its repetitions make it too large" :
-	    NULL;
-}
-
-/* Why regcomp() must not be given this pattern, or NULL. */
-static const char *
-re_refusal(const char *re)
-{
-	re_frame st[RE_DEPTH_MAX] = { re_frame_new };
-	size_t depth = 0;
-	const char *why = NULL;
-	for (const char *p = re; *p != '\0' && why == NULL; p++) {
-		re_token t = { .size = 1 };
-		if (*p == '(') {
-			if (++depth == RE_DEPTH_MAX)
-				return "its groups nest too deep";
-			st[depth] = re_frame_new;
-			continue;
-		}
-		if (*p == '|') {
-			re_frame *f = &st[depth];
-			*f = (re_frame){ .total = f->total, .last_empty = true,
-			    .prefix_empty = true, .branch_empty = re_frame_empty(f) };
-			continue;
-		}
-		if (*p == ')' && depth > 0) {
-			const re_frame *g = &st[depth--];
-			t.size = g->total > 0 ? g->total : 1;
-			t.empty = re_frame_empty(g);
-		} else if ((why = re_token_at(&p, &t)) != NULL) {
-			break;
-		}
-		why = re_add(&st[depth], &t);
-	}
-	return why;
-}
-
-static int
-pattern_init(pattern *p, const char *text, const char *what, zk_error *err)
-{
-	*p = (pattern){ 0 };
-	if (text == NULL || text[0] == '\0' || strcmp(text, "*") == 0)
-		return 0;
-	if (!is_regex(text)) {
-		p->glob = strdup(text);
-		return p->glob ? 0 : zk_fail(err, ENOMEM, "out of memory");
-	}
-	_cleanup_free_ char *body = strndup(text + 1, strlen(text) - 2);
-	if (body == NULL)
-		return zk_fail(err, ENOMEM, "out of memory");
-	const char *refused = re_refusal(body);
-	if (refused != NULL)
-		return zk_fail(err, EINVAL, "invalid %s pattern %s: %s", what,
-		    text, refused);
-	int rc = regcomp(&p->re, body, REG_EXTENDED | REG_NOSUB);
-	if (rc != 0) {
-		char why[256];
-		regerror(rc, &p->re, why, sizeof(why));
-		return zk_fail(err, EINVAL, "invalid %s pattern %s: %s", what,
-		    text, why);
-	}
-	p->is_re = true;
-	return 0;
-}
-
-static bool
-pattern_match(const pattern *p, const char *s)
-{
-	if (p->is_re)
-		return regexec(&p->re, s, 0, NULL, 0) == 0;
-	return p->glob == NULL || fnmatch(p->glob, s, 0) == 0;
-}
-
-static void
-selector_free(selector *s)
-{
-	pattern_free(&s->module);
-	pattern_free(&s->instance);
-	pattern_free(&s->name);
-	pattern_free(&s->statistic);
-}
-
-zk_kstat_query *
-zk_kstat_query_new(void)
-{
-	return calloc(1, sizeof(zk_kstat_query));
-}
-
-void
-zk_kstat_query_free(zk_kstat_query *q)
-{
-	if (q == NULL)
-		return;
-	for (size_t i = 0; i < q->nsel; i++)
-		selector_free(&q->sel[i]);
-	free(q->sel);
-	pattern_free(&q->class);
-	free(q);
-}
-
-int
-zk_kstat_query_add_fields(zk_kstat_query *q, const char *module,
-    const char *instance, const char *name, const char *statistic,
-    zk_error *err)
-{
-	selector s = { 0 };
-	int r;
-	if ((r = pattern_init(&s.module, module, "module", err)) < 0 ||
-	    (r = pattern_init(&s.instance, instance, "instance", err)) < 0 ||
-	    (r = pattern_init(&s.name, name, "name", err)) < 0 ||
-	    (r = pattern_init(&s.statistic, statistic, "statistic", err)) < 0) {
-		selector_free(&s);
-		return r;
-	}
-	selector *v = realloc(q->sel, (q->nsel + 1) * sizeof(*v));
-	if (v == NULL) {
-		selector_free(&s);
-		return zk_fail(err, ENOMEM, "out of memory");
-	}
-	q->sel = v;
-	q->sel[q->nsel++] = s;
-	return 0;
-}
-
-int
-zk_kstat_query_add_operand(zk_kstat_query *q, const char *operand,
-    zk_error *err)
-{
-	_cleanup_free_ char *copy = strdup(operand);
-	if (copy == NULL)
-		return zk_fail(err, ENOMEM, "out of memory");
-	const char *field[4] = { NULL, NULL, NULL, NULL };
-	char *rest = copy, *f;
-	size_t n = 0;
-	while ((f = strsep(&rest, ":")) != NULL) {
-		if (n == 4)
-			return zk_fail(err, EINVAL, "invalid selector \"%s\": "
-			    "use module:instance:name:statistic", operand);
-		field[n++] = f;
-	}
-	return zk_kstat_query_add_fields(q, field[0], field[1], field[2],
-	    field[3], err);
-}
-
-int
-zk_kstat_query_set_class(zk_kstat_query *q, const char *text, zk_error *err)
-{
-	pattern_free(&q->class);
-	return pattern_init(&q->class, text, "class", err);
-}
 
 /* ---- numbers ------------------------------------------------------------- */
 
@@ -383,8 +63,8 @@ fmt_u64(char *end, uint64_t v)
 	return p;
 }
 
-static char *
-fmt_i64(char *end, int64_t v)
+char *
+zk_kv_fmt_i64(char *end, int64_t v)
 {
 	if (v >= 0)
 		return fmt_u64(end, (uint64_t)v);
@@ -421,260 +101,6 @@ u64_digits(uint64_t v)
 	size_t t = (size_t)(64 - __builtin_clzll(v)) * 1233 >> 12;
 	return t + (v >= pow10[t]);
 }
-
-/* ---- selection ----------------------------------------------------------- */
-
-/* A kstat's identity fields as the selectors see them. */
-typedef struct kid {
-	const char *module, *name, *class;
-	int instance;
-} kid;
-
-static bool
-selector_matches_kstat(const selector *s, const kid *k, const char *instance)
-{
-	return pattern_match(&s->module, k->module) &&
-	    pattern_match(&s->instance, instance) &&
-	    pattern_match(&s->name, k->name);
-}
-
-/* The instance as the decimal string selectors match. */
-static const char *
-instance_text(int instance, char buf[16])
-{
-	char *end = buf + 15;
-	*end = '\0';
-	return fmt_i64(end, instance);
-}
-
-/* Which selectors select kstat k (statistics aside): hit[i] for each; a
- * query without selectors has one that selects everything.  False when
- * none does.  Without hit, only whether any does. */
-static bool
-selectors_hit(const zk_kstat_query *q, const kid *k, bool *hit)
-{
-	if (!pattern_match(&q->class, k->class))
-		return false;
-	if (q->nsel == 0) {
-		if (hit != NULL)
-			hit[0] = true;
-		return true;
-	}
-	char buf[16];
-	const char *inst = instance_text(k->instance, buf);
-	bool any = false;
-	for (size_t i = 0; i < q->nsel && (hit != NULL || !any); i++) {
-		bool h = selector_matches_kstat(&q->sel[i], k, inst);
-		if (hit != NULL)
-			hit[i] = h;
-		any |= h;
-	}
-	return any;
-}
-
-bool
-zk_kstat_query_wants(void *arg, const char *module, int instance,
-    const char *name, const char *class)
-{
-	kid k = { module, name, class, instance };
-	return selectors_hit(arg, &k, NULL);
-}
-
-bool
-zk_kstat_query_matches(const zk_kstat_query *q, const zk_kstat *k,
-    const char *stat)
-{
-	kid id = { k->module, k->name, k->class, k->instance };
-	_cleanup_free_ bool *hit = calloc(q->nsel + 1, sizeof(*hit));
-	if (hit == NULL || !selectors_hit(q, &id, hit))
-		return false;
-	if (q->nsel == 0)
-		return true;
-	for (size_t i = 0; i < q->nsel; i++)
-		if (hit[i] && pattern_match(&q->sel[i].statistic, stat))
-			return true;
-	return false;
-}
-
-/* ---- ordering ------------------------------------------------------------ */
-
-/* Case-insensitive, exact spelling as the tie-break; equal strings (the
- * common case: one module, many instances) cost one strcmp. */
-static int
-compare_names(const char *a, const char *b)
-{
-	int r = strcmp(a, b);
-	if (r != 0) {
-		int c = strcasecmp(a, b);
-		r = c != 0 ? c : r;
-	}
-	return r;
-}
-
-int
-zk_kstat_compare(const zk_kstat *a, const zk_kstat *b)
-{
-	int r = compare_names(a->module, b->module);
-	if (r == 0)
-		r = (a->instance > b->instance) - (a->instance < b->instance);
-	if (r == 0)
-		r = strcmp(a->name, b->name);
-	return r;
-}
-
-static int
-compare_kstats(const void *a, const void *b)
-{
-	return zk_kstat_compare(a, b);
-}
-
-static int
-compare_values(const void *a, const void *b)
-{
-	return strcmp(((const zk_kstat_value *)a)->name,
-	    ((const zk_kstat_value *)b)->name);
-}
-
-void
-zk_kstat_sort(zk_kstat *ks, size_t n)
-{
-	qsort(ks, n, sizeof(*ks), compare_kstats);
-	for (size_t i = 0; i < n; i++)
-		qsort(ks[i].values, ks[i].nvalues, sizeof(*ks[i].values),
-		    compare_values);
-}
-
-/*
- * A snapshot's kstats in that order.  Its modules are interned (one pointer
- * per distinct name), so each distinct module is ranked once and the
- * kstats are sorted by rank, instance and name: the same order as
- * zk_kstat_compare, without comparing module names over and over.
- */
-typedef struct sort_item {
-	uint32_t rank;
-	int32_t instance;
-	const zk_kstat_rec *r;
-} sort_item;
-
-static int
-compare_items(const void *a, const void *b)
-{
-	const sort_item *x = a, *y = b;
-	if (x->rank != y->rank)
-		return x->rank < y->rank ? -1 : 1;
-	if (x->instance != y->instance)
-		return x->instance < y->instance ? -1 : 1;
-	return strcmp(x->r->name, y->r->name);
-}
-
-/* The distinct modules: a pointer-keyed table giving each an index. */
-typedef struct module_set {
-	const char **key;	/* open addressing */
-	size_t *index;
-	size_t cap;
-	const char **list;	/* in order of first sight */
-	size_t n;
-} module_set;
-
-static void
-module_set_free(module_set *m)
-{
-	free(m->key);
-	free(m->index);
-	free(m->list);
-}
-
-static size_t
-ptr_slot(const void *p, size_t cap)
-{
-	return (size_t)(((uintptr_t)p >> 3) * 0x9e3779b97f4a7c15ULL) &
-	    (cap - 1);
-}
-
-static int
-module_set_grow(module_set *m)
-{
-	size_t cap = m->cap ? m->cap * 2 : 16;
-	const char **key = calloc(cap, sizeof(*key));
-	size_t *index = malloc(cap * sizeof(*index));
-	const char **list = realloc(m->list, cap * sizeof(*list));
-	if (list != NULL)
-		m->list = list;
-	if (key == NULL || index == NULL || list == NULL) {
-		free(key);
-		free(index);
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i < m->n; i++) {
-		size_t j = ptr_slot(m->list[i], cap);
-		while (key[j] != NULL)
-			j = (j + 1) & (cap - 1);
-		key[j] = m->list[i];
-		index[j] = i;
-	}
-	free(m->key);
-	free(m->index);
-	m->key = key;
-	m->index = index;
-	m->cap = cap;
-	return 0;
-}
-
-/* The index of module (added on first sight); -ENOMEM. */
-static ssize_t
-module_index(module_set *m, const char *module)
-{
-	if (2 * (m->n + 1) > m->cap && module_set_grow(m) < 0)
-		return -ENOMEM;
-	size_t j = ptr_slot(module, m->cap);
-	for (; m->key[j] != NULL; j = (j + 1) & (m->cap - 1))
-		if (m->key[j] == module)
-			return (ssize_t)m->index[j];
-	m->key[j] = module;
-	m->index[j] = m->n;
-	m->list[m->n] = module;
-	return (ssize_t)m->n++;
-}
-
-static int
-compare_module_ptrs(const void *a, const void *b)
-{
-	return compare_names(*(const char *const *)a, *(const char *const *)b);
-}
-
-/* items[i].rank: the rank of recs[i]'s module among the distinct ones. */
-static int
-rank_modules(const zk_kstat_rec *recs, size_t n, sort_item *items)
-{
-	module_set m = { 0 };
-	int r = n <= UINT32_MAX ? 0 : -ENOMEM;
-	for (size_t i = 0; i < n && r == 0; i++) {
-		ssize_t x = module_index(&m, recs[i].module);
-		if (x < 0)
-			r = -ENOMEM;
-		items[i] = (sort_item){ (uint32_t)x, recs[i].instance,
-		    &recs[i] };
-	}
-	_cleanup_free_ const char **sorted = NULL;
-	_cleanup_free_ uint32_t *rank = NULL;
-	if (r == 0 && m.n > 0) {
-		sorted = malloc(m.n * sizeof(*sorted));
-		rank = malloc(m.n * sizeof(*rank));
-		if (sorted == NULL || rank == NULL)
-			r = -ENOMEM;
-	}
-	if (r == 0 && m.n > 0) {
-		memcpy(sorted, m.list, m.n * sizeof(*sorted));
-		qsort(sorted, m.n, sizeof(*sorted), compare_module_ptrs);
-		for (size_t i = 0; i < m.n; i++)
-			rank[module_index(&m, sorted[i])] = (uint32_t)i;
-		for (size_t i = 0; i < n; i++)
-			items[i].rank = rank[items[i].rank];
-	}
-	module_set_free(&m);
-	return r;
-}
-
 /* ---- each shape's statistics in display order ------------------------------ */
 
 /* A statistic or pseudo-statistic as the layouts list it. */
@@ -761,7 +187,8 @@ shape_view_build(shape_view *v, const zk_kstat_shape *sh,
 	for (size_t r = 0; r < rows; r++)
 		for (size_t i = 0; i < n; i++)
 			v->ok[r * n + i] = q->nsel == 0 ||
-			    pattern_match(&q->sel[r].statistic, v->c[i].name);
+			    zk_kv_pattern_match(&q->sel[r].statistic,
+			    v->c[i].name);
 	return 0;
 }
 
@@ -877,7 +304,7 @@ static void
 out_i64(outbuf *o, int64_t v)
 {
 	char b[24], *end = b + sizeof(b);
-	char *p = fmt_i64(end, v);
+	char *p = zk_kv_fmt_i64(end, v);
 	out_mem(o, p, (size_t)(end - p));
 }
 
@@ -954,7 +381,7 @@ value_text(const zk_kstat_rec *r, const cand *c, char *buf)
 	case ZK_KSTAT_UINT64:
 		return number(buf, fmt_u64(end, d->u64));
 	case ZK_KSTAT_INT64:
-		return number(buf, fmt_i64(end, d->i64));
+		return number(buf, zk_kv_fmt_i64(end, d->i64));
 	case ZK_KSTAT_STRING:
 		return (text){ d->str, strlen(d->str), true };
 	}
@@ -970,7 +397,7 @@ render_human(outbuf *o, const zk_kstat_rec *k, const cand **c, size_t n)
 	out_str(o, "module: ");
 	out_padded(o, k->module, strlen(k->module), 30);
 	out_str(o, "  instance: ");
-	char *end = buf + VALUE_BUF, *p = fmt_i64(end, k->instance);
+	char *end = buf + VALUE_BUF, *p = zk_kv_fmt_i64(end, k->instance);
 	out_padded(o, p, (size_t)(end - p), 6);
 	out_str(o, "\nname:   ");
 	out_padded(o, k->name, strlen(k->name), 30);
@@ -995,7 +422,7 @@ static size_t
 prefix_text(const zk_kstat_rec *k, char *buf)
 {
 	char num[VALUE_BUF], *end = num + sizeof(num);
-	char *p = fmt_i64(end, k->instance), *w = buf;
+	char *p = zk_kv_fmt_i64(end, k->instance), *w = buf;
 	size_t m = strlen(k->module), n = strlen(k->name);
 	memcpy(w, k->module, m);
 	w += m;
@@ -1136,7 +563,7 @@ static ssize_t
 select_stats(render_ctx *x, const zk_kstat_rec *k, bool with_class)
 {
 	kid id = { k->module, k->name, k->class, k->instance };
-	if (!selectors_hit(x->q, &id, x->hit))
+	if (!zk_kv_selectors_hit(x->q, &id, x->hit))
 		return 0;
 	shape_view *v = &x->views[k->shape->id];
 	if (v->c == NULL && shape_view_build(v, k->shape, x->q) < 0)
@@ -1202,11 +629,9 @@ render_snap(const zk_kstat_snap *s, const zk_kstat_query *q,
 	x.hit = calloc(q->nsel + 1, sizeof(*x.hit));
 	int r = items && x.views && x.hit ? 0 : -ENOMEM;
 	if (r == 0)
-		r = rank_modules(recs, n, items);
-	if (r == 0) {
-		qsort(items, n, sizeof(*items), compare_items);
+		r = zk_kv_order(recs, n, items);
+	if (r == 0)
 		r = render_all(&x, items, n, &matched);
-	}
 	for (size_t i = 0; x.views && i < nshapes; i++) {
 		free(x.views[i].c);
 		free(x.views[i].ok);
