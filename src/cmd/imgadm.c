@@ -4,7 +4,6 @@
  * print, choose the exit code (0 ok, 1 error, 2 usage, 3 image not
  * installed).
  */
-#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
@@ -15,19 +14,14 @@
 
 #include "image/image.h"
 #include "image/image_install.h"
-#include "storage/storage.h"
 #include "util/cleanup.h"
 #include "util/json_util.h"
 #include "util/paths.h"
 #include "util/uuid.h"
-#include "view/table.h"
+#include "view/imglist.h"
 
 #define EXIT_USAGE 2
 #define EXIT_NOT_INSTALLED 3
-
-#define ZPOOL ZK_POOL_DEFAULT_NAME
-#define LIST_COLUMNS "uuid,name,version,os,type,pub"
-#define LIST_SORT "published_at,name"
 
 static const char usage_text[] =
     "Usage: imgadm <command> [options]\n"
@@ -75,7 +69,7 @@ static int
 failed_lookup(const zk_error *err)
 {
 	failed(err);
-	return err->code == ENOENT ? EXIT_NOT_INSTALLED : EXIT_FAILURE;
+	return err->code == ZK_ENOIMAGE ? EXIT_NOT_INSTALLED : EXIT_FAILURE;
 }
 
 /* Shared getopt error handling; optstring starts with ':'. */
@@ -127,213 +121,49 @@ cmd_install(const zk_paths *p, int argc, char **argv)
 
 /* ---- list ------------------------------------------------------------- */
 
-/* A JSON value as list shows it; NULL when absent or null. */
-/* The text of one list field of an image (malloc'd), NULL if it has none. */
-static char *
-field_text(const json_t *m, const char *field)
-{
-	const char *pub = zk_json_str(m, "published_at", NULL);
-	if (strcmp(field, "pub") == 0 || strcmp(field, "published_date") == 0)
-		return pub ? strndup(pub, 10) : NULL;
-	if (strcmp(field, "published") == 0) {	/* without the milliseconds */
-		char *t = NULL;
-		return pub && asprintf(&t, "%.19sZ", pub) >= 0 ? t : NULL;
-	}
-	if (strcmp(field, "zpool") == 0)
-		return strdup(ZPOOL);
-	if (strcmp(field, "size") == 0)
-		return zk_json_text(zk_json_path(m, "files.0.size"));
-	return zk_json_text(zk_json_path(m, field));
-}
-
-typedef struct filter {
-	char field[128];
-	const char *value;
-	bool substring;
-} filter;
-
-static int
-parse_filter(const char *arg, filter *f)
-{
-	const char *eq = strchr(arg, '=');
-	if (eq == NULL || eq == arg || (size_t)(eq - arg) >= sizeof(f->field))
-		return usage_error("invalid filter \"%s\": use FIELD=VALUE or "
-		    "FIELD=~SUBSTRING", arg);
-	memcpy(f->field, arg, (size_t)(eq - arg));
-	f->field[eq - arg] = '\0';
-	f->substring = eq[1] == '~';
-	f->value = eq + 1 + f->substring;
-	return 0;
-}
-
-static bool
-matches(const json_t *m, const filter *filters, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		_cleanup_free_ char *v = field_text(m, filters[i].field);
-		const char *s = v ? v : "";
-		if (filters[i].substring ? strstr(s, filters[i].value) == NULL :
-		    strcmp(s, filters[i].value) != 0)
-			return false;
-	}
-	return true;
-}
-
-/* Numbers compare as numbers, the rest as text; missing sorts first. */
-static int
-compare_text(const char *a, const char *b)
-{
-	if (a == NULL || b == NULL)
-		return (a != NULL) - (b != NULL);
-	char *ea, *eb;
-	long long x = strtoll(a, &ea, 10), y = strtoll(b, &eb, 10);
-	if (*a && *b && *ea == '\0' && *eb == '\0')
-		return (x > y) - (x < y);
-	return strcmp(a, b);
-}
-
-static int
-compare_images(const void *a, const void *b, void *arg)
-{
-	const json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
-	char *const *keys = arg;
-	for (; *keys != NULL; keys++) {
-		const char *k = *keys;
-		int sign = 1;
-		if (*k == '-') {
-			sign = -1;
-			k++;
-		}
-		_cleanup_free_ char *tx = field_text(x, k);
-		_cleanup_free_ char *ty = field_text(y, k);
-		int r = compare_text(tx, ty);
-		if (r != 0)
-			return sign * r;
-	}
-	return 0;
-}
-
-/* "a,b,c" -> NULL-terminated vector pointing into the (modified) copy. */
-static char **
-split_fields(char *list, size_t *n)
-{
-	size_t cap = 1;
-	for (const char *s = list; *s; s++)
-		cap += *s == ',';
-	char **v = calloc(cap + 1, sizeof(*v));
-	if (v == NULL)
-		return NULL;
-	*n = 0;
-	char *save = NULL;
-	for (char *f = strtok_r(list, ",", &save); f;
-	    f = strtok_r(NULL, ",", &save))
-		v[(*n)++] = f;
-	return v;
-}
-
 typedef struct list_opts {
 	bool json;
 	zk_table_opts table;
-	char *columns;
-	char *sort;
-	filter *filters;
-	size_t nfilters;
+	const char *columns;
+	const char *sort;
 } list_opts;
 
 static int
-print_json(json_t **images, size_t n)
+print_json(const json_t *images)
 {
 	_cleanup_json_ json_t *out = json_array();
-	for (size_t i = 0; i < n; i++)
-		json_array_append_new(out, json_pack("{s:O, s:s}", "manifest",
-		    images[i], "zpool", ZPOOL));
+	size_t i;
+	json_t *m;
+	json_array_foreach(images, i, m)
+		json_array_append_new(out, zk_image_entry(m));
 	_cleanup_free_ char *text = zk_json_dump_pretty(out);
-	if (text == NULL) {
-		fputs("imgadm: out of memory\n", stderr);
-		return EXIT_FAILURE;
-	}
+	if (text == NULL)
+		return failed(&(zk_error){ ENOMEM, "out of memory" });
 	fputs(text, stdout);
 	return EXIT_SUCCESS;
 }
 
-static void
-free_cells(char **cells, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(cells[i]);
-	free(cells);
-}
-
 static int
-print_table(json_t **images, size_t n, const list_opts *o)
-{
-	size_t ncols = 0;
-	_cleanup_free_ char **fields = split_fields(o->columns, &ncols);
-	_cleanup_free_ zk_table_col *cols = calloc(ncols + 1, sizeof(*cols));
-	char **cells = calloc(n * ncols + ncols + 1, sizeof(*cells));
-	if (fields == NULL || cols == NULL || cells == NULL) {
-		free(cells);
-		fputs("imgadm: out of memory\n", stderr);
-		return EXIT_FAILURE;
-	}
-	/* Headers are the field names upper-cased; they live after the rows. */
-	char **headers = cells + n * ncols;
-	for (size_t c = 0; c < ncols; c++) {
-		headers[c] = strdup(fields[c]);
-		for (char *s = headers[c]; s && *s; s++)
-			*s = (char)toupper((unsigned char)*s);
-		cols[c].header = headers[c];
-		for (size_t r = 0; r < n; r++)
-			cells[r * ncols + c] = field_text(images[r], fields[c]);
-	}
-	/*
-	 * SmartOS sizes imgadm's columns by their headers too, even under -H
-	 * (node-tabula), so render the header and drop its line.
-	 */
-	zk_table_opts t = o->table;
-	bool drop_header = t.no_header && !t.parseable;
-	t.no_header = false;
-	_cleanup_free_ char *text = zk_table_render(cols, ncols,
-	    (const char *const *)cells, n, &t);
-	free_cells(cells, n * ncols + ncols);
-	if (text == NULL) {
-		fputs("imgadm: out of memory\n", stderr);
-		return EXIT_FAILURE;
-	}
-	const char *nl = strchr(text, '\n');
-	fputs(drop_header ? (nl ? nl + 1 : "") : text, stdout);
-	return EXIT_SUCCESS;
-}
-
-static int
-list_images(const zk_paths *p, list_opts *o)
+list_images(const zk_paths *p, const list_opts *o, const zk_image_filter *f)
 {
 	zk_error err = { 0 };
-	_cleanup_json_ json_t *all = NULL;
-	if (zk_image_list(p, &all, &err) < 0)
+	_cleanup_json_ json_t *all = NULL, *images = NULL;
+	_cleanup_free_ char *text = NULL;
+	if (zk_image_list(p, &all, &err) < 0 ||
+	    zk_image_select(all, f, o->sort, &images, &err) < 0)
 		return failed(&err);
-	size_t n = 0, nsort = 0;
-	_cleanup_free_ json_t **kept = calloc(json_array_size(all) + 1,
-	    sizeof(*kept));
-	_cleanup_free_ char **sort = split_fields(o->sort, &nsort);
-	if (kept == NULL || sort == NULL) {
-		fputs("imgadm: out of memory\n", stderr);
-		return EXIT_FAILURE;
-	}
-	size_t i;
-	json_t *m;
-	json_array_foreach(all, i, m)
-		if (matches(m, o->filters, o->nfilters))
-			kept[n++] = m;
-	qsort_r(kept, n, sizeof(*kept), compare_images, sort);
-	return o->json ? print_json(kept, n) : print_table(kept, n, o);
+	if (o->json)
+		return print_json(images);
+	if (zk_imglist_render(images, o->columns, &o->table, &text, &err) < 0)
+		return failed(&err);
+	fputs(text, stdout);
+	return EXIT_SUCCESS;
 }
 
 static int
 cmd_list(const zk_paths *p, int argc, char **argv)
 {
-	char columns[] = LIST_COLUMNS, sort[] = LIST_SORT;
-	list_opts o = { .columns = columns, .sort = sort };
+	list_opts o = { .columns = ZK_IMGLIST_FIELDS, .sort = ZK_IMGLIST_SORT };
 	int c;
 	while ((c = getopt(argc, argv, ":hjHpo:s:")) != -1) {
 		switch (c) {
@@ -346,17 +176,15 @@ cmd_list(const zk_paths *p, int argc, char **argv)
 		default: return bad_option("list", c);
 		}
 	}
-	if (o.columns[0] == '\0' || o.columns[strspn(o.columns, ",")] == '\0')
+	if (o.columns[strspn(o.columns, ",")] == '\0')
 		return usage_error("list: -o needs at least one field");
-	_cleanup_free_ filter *filters = calloc((size_t)(argc - optind) + 1,
-	    sizeof(*filters));
-	if (filters == NULL)
-		return failed(&(zk_error){ ENOMEM, "out of memory" });
-	for (int i = optind; i < argc; i++)
-		if (parse_filter(argv[i], &filters[o.nfilters++]) != 0)
-			return EXIT_USAGE;
-	o.filters = filters;
-	return list_images(p, &o);
+	zk_error err = { 0 };
+	zk_image_filter *f = NULL;
+	if (zk_image_filter_parse(argc - optind, argv + optind, &f, &err) < 0)
+		return usage_error("%s", err.msg);
+	int r = list_images(p, &o, f);
+	zk_image_filter_free(f);
+	return r;
 }
 
 /* ---- get, delete, help ------------------------------------------------ */
@@ -380,8 +208,7 @@ cmd_get(const zk_paths *p, int argc, char **argv)
 	_cleanup_json_ json_t *m = NULL;
 	if (zk_image_get(p, uuid, &m, &err) < 0)
 		return failed_lookup(&err);
-	_cleanup_json_ json_t *out = json_pack("{s:O, s:s}", "manifest", m,
-	    "zpool", ZPOOL);
+	_cleanup_json_ json_t *out = zk_image_entry(m);
 	_cleanup_free_ char *text = zk_json_dump_pretty(out);
 	if (text == NULL)
 		return failed(&(zk_error){ ENOMEM, "out of memory" });

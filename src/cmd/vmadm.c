@@ -11,12 +11,12 @@
 #include <unistd.h>
 
 #include "config/manifest.h"
-#include "term/relay.h"
 #include "util/cleanup.h"
 #include "util/json_util.h"
 #include "util/paths.h"
 #include "util/uuid.h"
 #include "view/vmlist.h"
+#include "vm/console.h"
 #include "vm/vm.h"
 
 #define EXIT_USAGE 2
@@ -52,7 +52,7 @@ fail(const zk_error *err)
 static int
 fail_zone(const char *uuid, int r, const zk_error *err)
 {
-	if (r == -ENOENT && strstr(err->msg, "No such zone configured")) {
+	if (r == -ZK_ENOZONE) {
 		fprintf(stderr, "zoneadm: %s: No such zone configured\n", uuid);
 		return 1;
 	}
@@ -315,9 +315,9 @@ cmd_lookup(const zk_paths *p, int argc, char *argv[])
 		default: usage();
 		}
 	}
-	if (fields != NULL && !json) {
+	if (fields != NULL && !json) {	/* an error, not usage, as on SmartOS */
 		fprintf(stderr, "Cannot specify -o without -j\n");
-		return EXIT_USAGE;
+		return 1;
 	}
 	zk_error err = { 0 };
 	_cleanup_json_ json_t *vms = NULL;
@@ -391,16 +391,9 @@ cmd_console(const zk_paths *p, int argc, char *argv[])
 	const char *uuid = uuid_arg(argc, argv, "console");
 	no_more_args(argc, argv);
 	zk_error err = { 0 };
-	int fd;
-	int r = zk_vm_console_connect(p, uuid, &fd, &err);
-	if (r < 0)
-		return fail_zone(uuid, r, &err);
-	fprintf(stderr, "[Connected to zone '%s' console]\n", uuid);
-	zk_relay_opts o = { .escape = true };
-	r = zk_relay_run(STDIN_FILENO, STDOUT_FILENO, fd, &o, &err);
-	close(fd);
-	fprintf(stderr, "\n[Connection to zone '%s' console closed]\n", uuid);
-	return r < 0 ? fail(&err) : 0;
+	int r = zk_console_attach(p, uuid, STDIN_FILENO, STDOUT_FILENO, stderr,
+	    &err);
+	return r < 0 ? fail_zone(uuid, r, &err) : 0;
 }
 
 int

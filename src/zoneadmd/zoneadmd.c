@@ -156,7 +156,7 @@ reply(client *c, const char *fmt, ...)
 static void
 reply_error(client *c, const zk_error *err)
 {
-	reply(c, "error %s", err->msg);
+	reply(c, ZK_CTL_ERROR_FMT, err->code, err->msg);
 }
 
 /* Answer everyone waiting for a stop or reboot to finish. */
@@ -438,7 +438,10 @@ on_init_exit(zoneadmd *z)
 	set_state(z, "down");
 	teardown(z);
 	reply_waiters(z, CLIENT_WAIT_STOP, "ok");
-	reply_waiters(z, CLIENT_WAIT_REBOOT, "error zone halted while rebooting");
+	char line[64];
+	snprintf(line, sizeof(line), ZK_CTL_ERROR_FMT, ECANCELED,
+	    "zone halted while rebooting");
+	reply_waiters(z, CLIENT_WAIT_REBOOT, line);
 	return true;
 }
 
@@ -613,7 +616,7 @@ read_request(zoneadmd *z, client *c)
 		c->line[c->len - 1] = '\0';
 		handle_request(z, c, c->line);
 	} else if (c->len == sizeof(c->line) - 1) {
-		reply(c, "error request longer than %zu bytes",
+		reply(c, "error %d request longer than %zu bytes", E2BIG,
 		    sizeof(c->line) - 1);
 		drop_client(z, c);
 	}
@@ -651,8 +654,8 @@ expire_clients(zoneadmd *z)
 		if (c->fd < 0 || c->kind != CLIENT_REQUEST)
 			continue;
 		if (c->deadline_ns <= now) {
-			reply(c, "error no request line within %d ms",
-			    REQUEST_DEADLINE_MS);
+			reply(c, "error %d no request line within %d ms",
+			    ETIMEDOUT, REQUEST_DEADLINE_MS);
 			drop_client(z, c);
 		} else if (next == 0 || c->deadline_ns < next) {
 			next = c->deadline_ns;
@@ -925,7 +928,7 @@ main(int argc, char *argv[])
 		notify_fd = -1;
 	zk_error err = { 0 };
 	if (zk_paths_from_env(&z.paths, &err) < 0) {
-		notify(notify_fd, "error %s", err.msg);
+		notify(notify_fd, ZK_CTL_ERROR_FMT, err.code, err.msg);
 		return 1;
 	}
 	zk_path_run(&z.paths, z.uuid, z.run);
@@ -933,14 +936,17 @@ main(int argc, char *argv[])
 	_cleanup_close_ int lock = -1;
 	int r = take_singleton(&z, &lock, &err);
 	if (r == -EALREADY) {
-		notify(notify_fd, adopting ? "ok" : "error %s", err.msg);
+		if (adopting)
+			notify(notify_fd, "ok");
+		else
+			notify(notify_fd, ZK_CTL_ERROR_FMT, err.code, err.msg);
 		return adopting ? 0 : 1;
 	}
 	if (r == 0)
 		r = start(&z, adopting, &err);
 	if (r < 0) {
 		zlog(&z, "%s", err.msg);
-		notify(notify_fd, "error %s", err.msg);
+		notify(notify_fd, ZK_CTL_ERROR_FMT, err.code, err.msg);
 		if (!adopting) {
 			if (z.zone.pidfd >= 0)
 				zk_cgroup_kill_all(z.cg, KILL_TIMEOUT_MS, NULL);

@@ -373,6 +373,19 @@ def test_unknown_image_exit_3(pool, verb):
     assert fail_line(p) == f'imgadm: image "{MISSING_UUID}" was not found on zpool "zones"'
 
 
+def test_damaged_image_is_not_exit_3(pool, image):
+    """Exit 3 means "not installed", told by the error's code: an installed
+    image whose manifest cannot be read is an ordinary failure."""
+    manifest = os.path.join(pool.root, "images", image, "manifest.json")
+    os.rename(manifest, manifest + ".away")
+    try:
+        p = pool.imgadm("get", image)
+        assert p.returncode == 1
+        assert fail_line(p).startswith(f"imgadm: image {image} is damaged: ")
+    finally:
+        os.rename(manifest + ".away", manifest)
+
+
 @pytest.mark.parametrize("verb", ["get", "info", "delete"])
 def test_bad_uuid_exit_2(pool, verb):
     p = pool.imgadm(verb, "not-a-uuid")
@@ -386,6 +399,9 @@ def test_delete(pool, image):
     p = pool.imgadm("delete", image, check=True)
     assert p.stdout == f"Deleted image {image}\n"
     assert leftovers(pool) == []
+    # the image's lock file goes with it
+    assert not os.path.exists(os.path.join(pool.rundir, "locks",
+                                           f"image-{image}.lock"))
     assert pool.imgadm("get", image).returncode == 3
     assert pool.imgadm("list", "-H", check=True).stdout == ""
 

@@ -18,6 +18,8 @@ def assert_no_trace(pool, uuid, config_too=True):
     if config_too:
         assert not os.path.exists(os.path.join(pool.root, "config", uuid + ".json"))
         assert not os.path.exists(os.path.join(pool.root, uuid))
+        assert not os.path.exists(os.path.join(pool.rundir, "locks",
+                                               uuid + ".lock"))
 
 
 def test_create_boots_and_get_reports_runtime(pool, image):
@@ -112,6 +114,8 @@ def test_stop_force_with_200_sigterm_ignorers(pool, image):
 def test_delete_running_zone_leaves_nothing(pool, image):
     uuid = pool.create(zone_payload(image))
     assert pool.cgroup_dirs(uuid) != []
+    # the zone's lock file exists while the zone does, and goes with it
+    assert os.path.exists(os.path.join(pool.rundir, "locks", uuid + ".lock"))
     p = pool.vmadm("delete", uuid, check=True)
     assert p.stderr == f"Successfully deleted VM {uuid}\n"
     assert_no_trace(pool, uuid)
@@ -236,3 +240,21 @@ def test_systemd_autoboot_unit_boots_autoboot_zones(pool, image):
     subprocess.run(shlex.split(exec_start), env=env, check=True, timeout=120)
     assert pool.get(on)["state"] == "running"
     assert pool.get(off)["state"] == "stopped"
+
+
+def test_delete_while_another_command_waits_on_the_lock(pool, image):
+    """Commands queued on a zone's lock while it is deleted: each finds
+    the zone gone, none holds a removed lock file beside a new one, and no
+    lock file is left."""
+    uuid = pool.create(zone_payload(image))
+    procs = [subprocess.Popen([cmd_path("vmadm"), "delete", uuid], env=pool.env,
+                              stderr=subprocess.PIPE, text=True)]
+    procs += [subprocess.Popen([cmd_path("vmadm"), cmd, uuid], env=pool.env,
+                               stderr=subprocess.PIPE, text=True)
+              for cmd in ("stop", "start", "delete")]
+    results = [(p.wait(60), p.stderr.read()) for p in procs]
+    assert results[0] == (0, f"Successfully deleted VM {uuid}\n")
+    for code, err in results[1:]:
+        assert (code, err) == (1, f"zoneadm: {uuid}: No such zone configured\n") \
+            or code == 0, err
+    assert_no_trace(pool, uuid)

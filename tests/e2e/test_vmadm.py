@@ -18,10 +18,40 @@ def test_usage_and_bad_uuid(pool):
 
 def test_missing_zone(pool):
     uuid = "7e9d5f3a-0000-4000-8000-000000000001"
-    for cmd in (["get", uuid], ["start", uuid], ["stop", uuid], ["delete", uuid]):
+    for cmd in (["get", uuid], ["start", uuid], ["stop", uuid], ["delete", uuid],
+                ["reboot", uuid], ["update", uuid, "alias=x"], ["console", uuid]):
         p = pool.vmadm(*cmd)
         assert p.returncode == 1
         assert p.stderr == f"zoneadm: {uuid}: No such zone configured\n"
+    # asking about a zone that does not exist leaves no lock file behind
+    locks = os.path.join(pool.rundir, "locks")
+    assert not os.path.isdir(locks) or os.listdir(locks) == []
+
+
+def test_missing_image_is_told_by_its_code(pool, image):
+    """A zone whose image went away: start names the image, not the zone,
+    though both are "not found"."""
+    uuid = pool.create(zone_payload(image, autoboot=False))
+    cfg = os.path.join(pool.root, "config", uuid + ".json")
+    with open(cfg) as f:
+        vm = json.load(f)
+    vm["image_uuid"] = "0b5e4c7e-8c9a-4f00-9e4b-000000000000"
+    with open(cfg, "w") as f:
+        json.dump(vm, f)
+    p = pool.vmadm("start", uuid)
+    assert p.returncode == 1
+    assert p.stderr == ("vmadm: image_uuid: image 0b5e4c7e-8c9a-4f00-9e4b-"
+                        "000000000000 is not installed (see imgadm install)\n")
+
+
+def test_reboot_of_a_stopped_zone_fails(pool, image):
+    uuid = pool.create(zone_payload(image, autoboot=False))
+    p = pool.vmadm("reboot", uuid)
+    assert p.returncode == 1
+    assert p.stderr == ('vmadm: Cannot reboot vm from state "stopped", '
+                        'must be "running"\n')
+    vm = pool.get(uuid)
+    assert vm["state"] == "stopped" and vm["autoboot"] is False
 
 
 def test_create_rejects_bad_payloads_naming_the_property(pool, image):
@@ -110,8 +140,9 @@ def test_lookup(pool, image):
     p = pool.vmadm("lookup", "-1", "brand=joyent-minimal")
     assert p.returncode == 1
     assert p.stderr == "Requested unique lookup but found 2 results.\n"
+    # an error, not a usage error: SmartOS's vmadm exits 1 for it
     p = pool.vmadm("lookup", "-o", "uuid")
-    assert p.returncode == 2 and "Cannot specify -o without -j" in p.stderr
+    assert p.returncode == 1 and p.stderr == "Cannot specify -o without -j\n"
     p = pool.vmadm("lookup", "nope=1")
     assert p.returncode == 1 and 'Invalid lookup key: "nope"' in p.stderr
 

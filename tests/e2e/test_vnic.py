@@ -239,7 +239,7 @@ def test_reboot_and_adoption_leave_no_stale_veth(pool, image, bridge, peer):
     wait_for(lambda: not os.path.exists(f"/proc/{old}/cmdline")
              or open(f"/proc/{old}/stat").read().split()[2] == "Z", 5)
     assert zone_links(uuid) == first        # the zone kept its network
-    assert pool.get(uuid)["state"] == "running"   # adopted
+    assert pool.get(uuid)["state"] == "running"   # stop adopts it first
     assert ping_from(peer, f"{NET}.40")
     pool.vmadm("stop", uuid, "-F", check=True)
     assert zone_links(uuid) == []

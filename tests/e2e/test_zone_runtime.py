@@ -139,6 +139,18 @@ def test_zlogin_refuses_a_stopped_zone(pool, image):
     assert p.stderr.strip() == f"zlogin: zone {uuid} is not running"
 
 
+def test_zlogin_reports_a_failure_inside_its_helper(pool, zone):
+    """A failure after the fork (here the helper cannot find the zone's
+    cgroups) comes back to zlogin as one message, printed once, exit 1,
+    and nothing ran in the zone."""
+    env = dict(pool.env, ZONEKIT_CGROUP_PARENT=pool.cgroup_parent + "-elsewhere")
+    p = subprocess.run([cmd_path("zlogin"), zone, "echo ran"], env=env,
+                       capture_output=True, text=True, timeout=30)
+    assert p.returncode == 1 and p.stdout == ""
+    assert p.stderr.startswith(f"zlogin: zone {zone}: ")
+    assert p.stderr.count("\n") == 1
+
+
 def read_until(fd, marker, timeout=10):
     buf = b""
     deadline = time.monotonic() + timeout
@@ -229,19 +241,47 @@ def test_killed_zoneadmd_is_replaced_and_zone_lives_on(pool, zone):
     os.kill(old, signal.SIGKILL)
     wait_for(lambda: not os.path.exists(f"/proc/{old}/cmdline")
              or open(f"/proc/{old}/stat").read().split()[2] == "Z", 5)
-    vm = pool.get(zone)          # notices, and adopts
-    assert vm["state"] == "running" and vm["pid"] == init
 
-    def new_zoneadmd():
+    def zoneadmd_pid():
         with open(os.path.join(pool.rundir, zone, "zoneadmd.pid")) as f:
-            pid = int(f.read().split()[0])
-        return pid if pid != old else None
-    assert wait_for(new_zoneadmd, 5)
+            return int(f.read().split()[0])
+    # reading changes nothing: get and list report the running zone and
+    # start no zoneadmd
+    vm = pool.get(zone)
+    assert vm["state"] == "running" and vm["pid"] == init
+    p = pool.vmadm("list", "-H", "-o", "uuid,state", check=True)
+    assert p.stdout.split() == [zone, "running"]
+    time.sleep(0.5)
+    assert zoneadmd_pid() == old
+    # the next command allowed to change the zone adopts it first
+    p = pool.vmadm("start", zone, check=True)
+    assert p.stderr == f"VM {zone} is already 'running'\n"
+    new = zoneadmd_pid()
+    assert new != old and os.path.exists(f"/proc/{new}")
+    assert pool.get(zone)["pid"] == init
     assert zrun(pool, zone, "echo alive").stdout == "alive\n"
     # the adopter can stop the zone cleanly
     pool.vmadm("stop", zone, "-F", check=True)
     assert pool.get(zone)["state"] == "stopped"
     assert pool.processes() == []
+
+
+def test_stale_run_dir_is_left_to_lifecycle_commands(pool, zone):
+    """A zone that died with its zoneadmd: get reports it stopped and
+    removes nothing; start cleans up and boots it."""
+    with open(os.path.join(pool.rundir, zone, "zoneadmd.pid")) as f:
+        zadm = int(f.read().split()[0])
+    init = pool.get(zone)["pid"]
+    os.kill(zadm, signal.SIGKILL)
+    os.kill(init, signal.SIGKILL)
+    wait_for(lambda: pool.get(zone)["state"] == "stopped", 10)
+    run = os.path.join(pool.rundir, zone)
+    assert os.path.isdir(run)          # nothing removed by reading
+    assert pool.cgroup_dirs(zone) != []
+    pool.vmadm("start", zone, check=True)
+    vm = pool.get(zone)
+    assert vm["state"] == "running" and vm["pid"] != init
+    assert zrun(pool, zone, "echo back").stdout == "back\n"
 
 
 def test_max_lwps_stops_a_fork_bomb(pool, image):

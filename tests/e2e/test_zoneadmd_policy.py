@@ -108,7 +108,7 @@ def test_silent_client_is_dropped_at_its_deadline(pool, image):
             got += chunk
         elapsed = time.monotonic() - t0
     print(f"silent client dropped after {elapsed:.3f}s")
-    assert got == b"error no request line within 3000 ms\n"
+    assert got == b"error 110 no request line within 3000 ms\n"
     assert DEADLINE - 0.2 <= elapsed <= DEADLINE + 1.5, elapsed
     # its slot is free again, and nothing else noticed
     assert request(pool, uuid, b"status").startswith("ok running ")

@@ -50,7 +50,7 @@ def test_zoneadmd_is_valgrind_clean(valgrind_pool, image):
         s.settimeout(30)
         s.connect(os.path.join(pool.rundir, uuid, "zoneadmd.sock"))
         s.sendall(b"sta")
-        assert s.recv(256).startswith(b"error no request line")
+        assert s.recv(256).startswith(b"error 110 no request line")
     pool.vmadm("update", uuid, "max_lwps=500", "cpu_cap=100", check=True)
     pool.vmadm("stop", uuid, check=True)
     summaries = []

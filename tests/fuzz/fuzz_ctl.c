@@ -8,8 +8,10 @@
  * are cut in memory, many times faster.
  *
  * Invariants: the socket's lines are the ones cut in memory; a request
- * parsed is written back as a client would send it and parses again to
- * the same request.
+ * parsed is written back as a client would send it (zk_ctl_format_request)
+ * and parses again to the same request.  Every line is also read as a
+ * reply (zk_ctl_parse_reply): its error code is one zoneadmd may send, and
+ * an error written back as zoneadmd writes it reads the same.
  */
 #include <errno.h>
 #include <sys/socket.h>
@@ -23,25 +25,31 @@
 /* a request never needs more; this keeps the byte-by-byte reads cheap */
 #define INPUT_MAX 1024
 
+/*
+ * The same line read as a reply, as a client reads zoneadmd's: "ok" with
+ * its detail, an error whose code is an errno or a ZK_E* code and which,
+ * written back as zoneadmd writes it, reads the same, or EPROTO.
+ */
 static void
-render(const zk_ctl_request *q, char *buf, size_t len)
+handle_reply(const char *line)
 {
-	switch (q->op) {
-	case ZK_CTL_STATUS: snprintf(buf, len, "status"); break;
-	case ZK_CTL_RELOAD: snprintf(buf, len, "reload"); break;
-	case ZK_CTL_CONSOLE: snprintf(buf, len, "console"); break;
-	case ZK_CTL_RCTL_GET: snprintf(buf, len, "rctl get"); break;
-	case ZK_CTL_STOP:
-		snprintf(buf, len, "stop %d %d", q->timeout_s, q->force);
-		break;
-	case ZK_CTL_REBOOT: snprintf(buf, len, "reboot %d", q->force); break;
-	case ZK_CTL_RCTL_SET:
-		snprintf(buf, len, "rctl set %s %s", q->rctl, q->value);
-		break;
-	case ZK_CTL_RCTL_DELETE:
-		snprintf(buf, len, "rctl delete %s", q->rctl);
-		break;
+	char detail[LINE_MAX_ZONEADMD];
+	zk_error err = { 0 }, again = { 0 };
+	int r = zk_ctl_parse_reply(line, detail, sizeof(detail), &err);
+	if (r == 0) {
+		FUZZ_ASSERT(strncmp(line, "ok", 2) == 0);
+		FUZZ_ASSERT(strcmp(detail, line[2] == ' ' ? line + 3 : "") == 0);
+		return;
 	}
+	FUZZ_ASSERT(r == -err.code && err.code > 0 && err.code <= ZK_ECODE_MAX);
+	if (strncmp(line, "error ", 6) != 0) {
+		FUZZ_ASSERT(err.code == EPROTO);
+		return;
+	}
+	char text[ZK_CTL_REPLY_MAX];
+	snprintf(text, sizeof(text), ZK_CTL_ERROR_FMT, err.code, err.msg);
+	FUZZ_ASSERT(zk_ctl_parse_reply(text, NULL, 0, &again) == r);
+	FUZZ_ASSERT(strcmp(again.msg, err.msg) == 0);
 }
 
 static void
@@ -49,6 +57,7 @@ handle(const char *line)
 {
 	zk_ctl_request req, again;
 	zk_error err = { 0 };
+	handle_reply(line);
 	if (zk_ctl_parse_request(line, &req, &err) < 0) {
 		FUZZ_ASSERT(err.code == EINVAL);
 		return;
@@ -56,7 +65,7 @@ handle(const char *line)
 	if (req.op == ZK_CTL_RCTL_SET || req.op == ZK_CTL_RCTL_DELETE)
 		(void)zk_rctl_find(req.rctl);
 	char text[LINE_MAX_ZONEADMD];
-	render(&req, text, sizeof(text));
+	zk_ctl_format_request(&req, text, sizeof(text));
 	FUZZ_ASSERT(zk_ctl_parse_request(text, &again, &err) == 0);
 	FUZZ_ASSERT(req.op == again.op && req.timeout_s == again.timeout_s &&
 	    req.force == again.force && strcmp(req.rctl, again.rctl) == 0 &&

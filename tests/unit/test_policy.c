@@ -500,7 +500,7 @@ test_failed_reload_is_an_error(void **state)
 	char path[PATH_MAX];
 	assert_int_equal(unlink(zk_path_config(&f->paths, UUID, path)), 0);
 	zk_error_clear(&err);
-	assert_int_equal(zk_policy_reload(f->policy, &err), -ENOENT);
+	assert_int_equal(zk_policy_reload(f->policy, &err), -ZK_ENOZONE);
 	assert_non_null(strstr(err.msg, UUID));
 }
 

@@ -16,7 +16,8 @@ zk_store_load(const zk_paths *p, const char *uuid, json_t **cfg, zk_error *err)
 	char path[PATH_MAX];
 	zk_path_config(p, uuid, path);
 	if (!zk_path_exists(path))
-		return zk_fail(err, ENOENT, "%s: No such zone configured", uuid);
+		return zk_fail(err, ZK_ENOZONE, "%s: No such zone configured",
+		    uuid);
 	return zk_json_load_file(path, cfg, err);
 }
 

@@ -11,7 +11,7 @@
 #include "util/error.h"
 #include "util/paths.h"
 
-/* -ENOENT with "<uuid>: No such zone configured". */
+/* -ZK_ENOZONE with "<uuid>: No such zone configured". */
 int zk_store_load(const zk_paths *p, const char *uuid, json_t **cfg,
     zk_error *err);
 int zk_store_save(const zk_paths *p, const json_t *cfg, zk_error *err);

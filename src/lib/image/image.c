@@ -28,8 +28,6 @@
 #include "util/lock.h"
 #include "util/uuid.h"
 
-/* Single-pool hosts for now; SmartOS messages name the pool. */
-
 /* ---- manifest validation -------------------------------------------- */
 
 static const char *const image_states[] = {
@@ -242,13 +240,19 @@ zk_image_hidden_path(const zk_paths *p, const char *uuid, const char *suffix,
 	return buf;
 }
 
+static char *
+image_lock_name(const char *uuid, char name[64])
+{
+	snprintf(name, 64, "image-%s", uuid);
+	return name;
+}
+
 int
 zk_image_lock(const zk_paths *p, const char *uuid, bool shared, int *fd,
     zk_error *err)
 {
 	char name[64];
-	snprintf(name, sizeof(name), "image-%s", uuid);
-	return zk_lock(p, name, shared, fd, err);
+	return zk_lock(p, image_lock_name(uuid, name), shared, fd, err);
 }
 
 int
@@ -260,8 +264,8 @@ zk_image_hold(const zk_paths *p, const char *uuid, int *fd, zk_error *err)
 static int
 not_found(const char *uuid, zk_error *err)
 {
-	return zk_fail(err, ENOENT, "image \"%s\" was not found on zpool \"%s\"",
-	    uuid, ZK_POOL_DEFAULT_NAME);
+	return zk_fail(err, ZK_ENOIMAGE, "image \"%s\" was not found on "
+	    "zpool \"%s\"", uuid, ZK_POOL_DEFAULT_NAME);
 }
 
 /* ---- get and list ----------------------------------------------------- */
@@ -337,7 +341,7 @@ zk_image_list(const zk_paths *p, json_t **manifests, zk_error *err)
 			continue;
 		json_t *m;
 		int r = zk_image_get(p, de->d_name, &m, err);
-		if (r == -ENOENT)
+		if (r == -ZK_ENOIMAGE)
 			continue;	/* deleted while we listed */
 		if (r < 0)
 			return r;
@@ -383,7 +387,7 @@ find_users(const zk_paths *p, const char *uuid, char *users, size_t len,
 	for (size_t i = 0; i < n && r == 0; i++) {
 		_cleanup_json_ json_t *cfg = NULL;
 		r = zk_store_load(p, zones[i], &cfg, err);
-		if (r == -ENOENT) {
+		if (r == -ZK_ENOZONE) {
 			r = 0;		/* deleted while we looked */
 			continue;
 		}
@@ -425,5 +429,8 @@ zk_image_delete(const zk_paths *p, const char *uuid, zk_error *err)
 		return r;
 	if (rename(dir, gone) < 0)
 		return zk_fail_errno(err, errno, "cannot rename %s", dir);
-	return zk_rm_rf(gone, err);
+	if ((r = zk_rm_rf(gone, err)) < 0)
+		return r;
+	char name[64];	/* held exclusively: the image's lock goes with it */
+	return zk_lock_remove(p, image_lock_name(uuid, name), lock, err);
 }

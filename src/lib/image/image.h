@@ -16,7 +16,7 @@
  * with sha1/size/compression, ...); errors name the field. */
 int zk_image_manifest_validate(const json_t *manifest, zk_error *err);
 
-/* -ENOENT with `image "<uuid>" was not found on zpool "<pool>"`. */
+/* -ZK_ENOIMAGE with `image "<uuid>" was not found on zpool "<pool>"`. */
 int zk_image_get(const zk_paths *p, const char *uuid, json_t **manifest,
     zk_error *err);
 

@@ -14,6 +14,16 @@ normalise(int code)
 	return code == 0 ? EIO : code;
 }
 
+const char *
+zk_strerror(int code)
+{
+	if (code == ZK_ENOZONE)
+		return "No such zone configured";
+	if (code == ZK_ENOIMAGE)
+		return "Image not installed";
+	return strerror(code);
+}
+
 static int __attribute__((format(printf, 4, 0)))
 vfail(zk_error *err, int code, int with_errno, const char *fmt, va_list ap)
 {
@@ -24,7 +34,7 @@ vfail(zk_error *err, int code, int with_errno, const char *fmt, va_list ap)
 	int n = vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
 	if (with_errno && n >= 0 && (size_t)n < sizeof(err->msg))
 		snprintf(err->msg + n, sizeof(err->msg) - (size_t)n, ": %s",
-		    strerror(code));
+		    zk_strerror(code));
 	return -code;
 }
 

@@ -10,8 +10,20 @@
 
 #define ZK_ERROR_MAX 1024
 
+/*
+ * zonekit's own codes, above the kernel's errnos (which end at 4095), for
+ * the failures a front end tells apart by code alone: vmadm's "No such
+ * zone configured", imgadm's exit status 3.  They travel like errnos.
+ */
+#define ZK_ENOZONE 4096		/* no zone of that uuid is configured */
+#define ZK_ENOIMAGE 4097	/* the image is not installed */
+#define ZK_ECODE_MAX ZK_ENOIMAGE
+
+/* strerror(), knowing zonekit's own codes too. */
+const char *zk_strerror(int code);
+
 typedef struct zk_error {
-	int code;		/* positive errno, 0 when no error */
+	int code;		/* positive errno or ZK_E*, 0 when no error */
 	char msg[ZK_ERROR_MAX];
 } zk_error;
 

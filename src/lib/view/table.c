@@ -1,5 +1,7 @@
 #include "view/table.h"
 
+#include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -166,4 +168,72 @@ zk_table_render(const zk_table_col *cols, size_t ncols,
 		return NULL;
 	}
 	return buf;
+}
+
+/* ---- sorting ------------------------------------------------------------ */
+
+/* Only plain decimals count as numbers: "0x10" or "inf" sort as text. */
+static bool
+parse_number(const char *s, double *out)
+{
+	const char *p = s;
+	if (*p == '-')
+		p++;
+	if (!isdigit((unsigned char)*p))
+		return false;
+	while (isdigit((unsigned char)*p))
+		p++;
+	if (*p == '.') {
+		p++;
+		if (!isdigit((unsigned char)*p))
+			return false;
+		while (isdigit((unsigned char)*p))
+			p++;
+	}
+	if (*p != '\0')
+		return false;
+	*out = strtod(s, NULL);
+	return true;
+}
+
+int
+zk_table_compare(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return (a != NULL) - (b != NULL);
+	double x, y;
+	if (parse_number(a, &x) && parse_number(b, &y))
+		return (x > y) - (x < y);
+	return strcmp(a, b);
+}
+
+typedef struct sort_ctx {
+	const char *const *keys;
+	size_t nkeys;
+	const bool *desc;
+} sort_ctx;
+
+static int
+compare_rows(const void *pa, const void *pb, void *arg)
+{
+	const sort_ctx *x = arg;
+	size_t a = *(const size_t *)pa, b = *(const size_t *)pb;
+	for (size_t k = 0; k < x->nkeys; k++) {
+		int c = zk_table_compare(x->keys[a * x->nkeys + k],
+		    x->keys[b * x->nkeys + k]);
+		if (c != 0)
+			return x->desc[k] ? -c : c;
+	}
+	return (a > b) - (a < b);	/* stable */
+}
+
+int
+zk_table_sort(const char *const *keys, size_t nrows, size_t nkeys,
+    const bool *desc, size_t *order)
+{
+	for (size_t r = 0; r < nrows; r++)
+		order[r] = r;
+	sort_ctx ctx = { keys, nkeys, desc };
+	qsort_r(order, nrows, sizeof(*order), compare_rows, &ctx);
+	return 0;
 }

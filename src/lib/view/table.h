@@ -28,4 +28,19 @@ typedef struct zk_table_opts {
 char *zk_table_render(const zk_table_col *cols, size_t ncols,
     const char *const *cells, size_t nrows, const zk_table_opts *opts);
 
+/*
+ * How list commands compare two values of one field (vmadm and imgadm
+ * -s): plain decimals as numbers, anything else as text, a missing value
+ * (NULL) first.
+ */
+int zk_table_compare(const char *a, const char *b);
+
+/*
+ * The order of nrows rows sorted by their keys, keys[row * nkeys + k]
+ * (NULL = missing), key k descending when desc[k]; equal rows keep their
+ * input order.  order[] receives row indices.  -ENOMEM on failure.
+ */
+int zk_table_sort(const char *const *keys, size_t nrows, size_t nkeys,
+    const bool *desc, size_t *order);
+
 #endif

@@ -346,76 +346,14 @@ field_list_parse(const char *spec, const char *flag, field_list *l,
 /* ------------------------------------------------------------------ */
 /* Sorting                                                             */
 
-typedef struct sort_row {
-	size_t index;		/* position in the input: keeps the sort stable */
-	char **keys;		/* one value per sort field, NULL = missing */
-} sort_row;
-
-typedef struct sort_ctx {
-	const field_list *fields;
-} sort_ctx;
-
-/* Only plain decimals count as numbers: "0x10" or "inf" sort as text. */
-static bool
-parse_number(const char *s, double *out)
-{
-	const char *p = s;
-	if (*p == '-')
-		p++;
-	if (!isdigit((unsigned char)*p))
-		return false;
-	while (isdigit((unsigned char)*p))
-		p++;
-	if (*p == '.') {
-		p++;
-		if (!isdigit((unsigned char)*p))
-			return false;
-		while (isdigit((unsigned char)*p))
-			p++;
-	}
-	if (*p != '\0')
-		return false;
-	*out = strtod(s, NULL);
-	return true;
-}
-
-static int
-compare_values(const char *a, const char *b)
-{
-	if (a == NULL || b == NULL)
-		return (a != NULL) - (b != NULL);	/* missing first */
-	double x, y;
-	if (parse_number(a, &x) && parse_number(b, &y))
-		return (x > y) - (x < y);
-	return strcmp(a, b);
-}
-
-static int
-compare_rows(const void *pa, const void *pb, void *arg)
-{
-	const sort_row *a = pa, *b = pb;
-	const field_list *fields = ((const sort_ctx *)arg)->fields;
-	for (size_t i = 0; i < fields->n; i++) {
-		int c = compare_values(a->keys[i], b->keys[i]);
-		if (c != 0)
-			return fields->descending[i] ? -c : c;
-	}
-	return (a->index > b->index) - (a->index < b->index);
-}
-
 static void
-free_rows(sort_row *rows, size_t nrows, size_t nkeys)
+free_cells(char **cells, size_t n)
 {
-	if (rows == NULL)
+	if (cells == NULL)
 		return;
-	for (size_t r = 0; r < nrows; r++) {
-		if (rows[r].keys == NULL)
-			continue;
-		for (size_t k = 0; k < nkeys; k++)
-			free(rows[r].keys[k]);
-		free(rows[r].keys);
-	}
-	free(rows);
+	for (size_t i = 0; i < n; i++)
+		free(cells[i]);
+	free(cells);
 }
 
 /* The sorted order of vms as indices; key values are fetched once. */
@@ -423,26 +361,17 @@ static int
 sort_order(const json_t *vms, const field_list *sort, size_t *order,
     zk_error *err)
 {
-	size_t n = json_array_size(vms);
-	sort_row *rows = calloc(n ? n : 1, sizeof(*rows));
-	if (rows == NULL)
+	size_t n = json_array_size(vms), nkeys = n * sort->n;
+	char **keys = calloc(nkeys ? nkeys : 1, sizeof(*keys));
+	if (keys == NULL)
 		return zk_fail_errno(err, ENOMEM, "cannot sort VMs");
-	for (size_t r = 0; r < n; r++) {
-		rows[r].index = r;
-		rows[r].keys = calloc(sort->n ? sort->n : 1, sizeof(char *));
-		if (rows[r].keys == NULL) {
-			free_rows(rows, n, sort->n);
-			return zk_fail_errno(err, ENOMEM, "cannot sort VMs");
-		}
-		for (size_t k = 0; k < sort->n; k++)
-			rows[r].keys[k] = zk_vm_field(json_array_get(vms, r),
-			    sort->names[k]);
-	}
-	sort_ctx ctx = { sort };
-	qsort_r(rows, n, sizeof(*rows), compare_rows, &ctx);
 	for (size_t r = 0; r < n; r++)
-		order[r] = rows[r].index;
-	free_rows(rows, n, sort->n);
+		for (size_t k = 0; k < sort->n; k++)
+			keys[r * sort->n + k] = zk_vm_field(json_array_get(vms,
+			    r), sort->names[k]);
+	zk_table_sort((const char *const *)keys, n, sort->n, sort->descending,
+	    order);
+	free_cells(keys, nkeys);
 	return 0;
 }
 
@@ -463,16 +392,6 @@ fill_column(zk_table_col *col, const char *key, char *header_buf)
 	header_buf[strlen(key)] = '\0';
 	col->header = header_buf;
 	col->width = OTHER_WIDTH;
-}
-
-static void
-free_cells(char **cells, size_t n)
-{
-	if (cells == NULL)
-		return;
-	for (size_t i = 0; i < n; i++)
-		free(cells[i]);
-	free(cells);
 }
 
 static int

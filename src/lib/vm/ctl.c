@@ -73,28 +73,130 @@ zk_ctl_read_line(int fd, char *buf, size_t len, int timeout_ms)
 	return 0;
 }
 
-int
-zk_ctl_call(int fd, const char *request, int timeout_ms, char *detail,
-    size_t len, zk_error *err)
+/* ---- replies, and the typed client --------------------------------------- */
+
+/* "<code> <message>" with a code zoneadmd may send: 1-4 digits, no sign,
+ * no leading zero, at most ZK_ECODE_MAX. */
+static bool
+reply_code(const char *s, int *code, const char **msg)
 {
-	char line[ZK_ERROR_MAX + 64];
-	int n = snprintf(line, sizeof(line), "%s\n", request);
-	if (send(fd, line, (size_t)n, MSG_NOSIGNAL) != n)
+	size_t n = strspn(s, "0123456789");
+	if (n == 0 || n > 4 || s[0] == '0' || s[n] != ' ')
+		return false;
+	int v = atoi(s);
+	if (v > ZK_ECODE_MAX)
+		return false;
+	*code = v;
+	*msg = s + n + 1;
+	return true;
+}
+
+int
+zk_ctl_parse_reply(const char *line, char *detail, size_t len, zk_error *err)
+{
+	if (strcmp(line, "ok") == 0 || strncmp(line, "ok ", 3) == 0) {
+		if (detail != NULL)
+			snprintf(detail, len, "%s", line[2] == ' ' ? line + 3 : "");
+		return 0;
+	}
+	if (strncmp(line, "error ", 6) != 0)
+		return zk_fail(err, EPROTO, "zoneadmd answered \"%s\"", line);
+	int code;
+	const char *msg;
+	if (!reply_code(line + 6, &code, &msg)) {
+		code = EIO;
+		msg = line + 6;
+	}
+	return zk_fail(err, code, "%s", msg);
+}
+
+void
+zk_ctl_format_request(const zk_ctl_request *req, char *buf, size_t len)
+{
+	switch (req->op) {
+	case ZK_CTL_STATUS: snprintf(buf, len, "status"); break;
+	case ZK_CTL_RELOAD: snprintf(buf, len, "reload"); break;
+	case ZK_CTL_CONSOLE: snprintf(buf, len, "console"); break;
+	case ZK_CTL_RCTL_GET: snprintf(buf, len, "rctl get"); break;
+	case ZK_CTL_STOP:
+		snprintf(buf, len, "stop %d %d", req->timeout_s, req->force);
+		break;
+	case ZK_CTL_REBOOT: snprintf(buf, len, "reboot %d", req->force); break;
+	case ZK_CTL_RCTL_SET:
+		snprintf(buf, len, "rctl set %s %s", req->rctl, req->value);
+		break;
+	case ZK_CTL_RCTL_DELETE:
+		snprintf(buf, len, "rctl delete %s", req->rctl);
+		break;
+	}
+}
+
+/* How long the reply may take: a stop first waits its own timeout. */
+static int
+reply_timeout_ms(const zk_ctl_request *req)
+{
+	long long ms;
+	switch (req->op) {
+	case ZK_CTL_STOP:
+		ms = ((long long)req->timeout_s + 30) * 1000;
+		return ms > INT_MAX ? -1 : (int)ms;
+	case ZK_CTL_REBOOT:
+		return 120000;
+	case ZK_CTL_RELOAD:
+	case ZK_CTL_RCTL_SET:
+	case ZK_CTL_RCTL_DELETE:
+		return 10000;
+	default:
+		return 5000;
+	}
+}
+
+/* Send req on fd and read its reply; the detail after "ok" into detail. */
+static int
+ctl_exchange(int fd, const zk_ctl_request *req, char *detail, size_t len,
+    zk_error *err)
+{
+	char text[ZK_CTL_REPLY_MAX];
+	zk_ctl_format_request(req, text, sizeof(text) - 1);
+	size_t n = strlen(text);
+	text[n++] = '\n';
+	if (send(fd, text, n, MSG_NOSIGNAL) != (ssize_t)n)
 		return zk_fail_errno(err, errno, "cannot talk to zoneadmd");
-	int r = zk_ctl_read_line(fd, line, sizeof(line), timeout_ms);
+	text[n - 1] = '\0';
+	char line[ZK_CTL_REPLY_MAX];
+	int r = zk_ctl_read_line(fd, line, sizeof(line), reply_timeout_ms(req));
 	if (r == -ETIMEDOUT)
 		return zk_fail(err, ETIMEDOUT, "zoneadmd did not answer \"%s\" "
-		    "in time", request);
+		    "in time", text);
 	if (r < 0)
 		return zk_fail_errno(err, -r, "no answer from zoneadmd to \"%s\"",
-		    request);
-	if (strncmp(line, "error ", 6) == 0)
-		return zk_fail(err, EIO, "%s", line + 6);
-	if (strncmp(line, "ok", 2) != 0)
-		return zk_fail(err, EPROTO, "zoneadmd answered \"%s\"", line);
-	if (detail != NULL)
-		snprintf(detail, len, "%s", line[2] == ' ' ? line + 3 : "");
-	return 0;
+		    text);
+	return zk_ctl_parse_reply(line, detail, len, err);
+}
+
+int
+zk_ctl_open(const zk_paths *p, const char *uuid, const zk_ctl_request *req,
+    int *fd, zk_error *err)
+{
+	_cleanup_close_ int s = -1;
+	int r = zk_ctl_connect(p, uuid, &s, err);
+	if (r == 0)
+		r = ctl_exchange(s, req, NULL, 0, err);
+	if (r == 0)
+		*fd = TAKE_FD(s);
+	return r;
+}
+
+int
+zk_ctl_call(const zk_paths *p, const char *uuid, const zk_ctl_request *req,
+    zk_ctl_reply *reply, zk_error *err)
+{
+	_cleanup_close_ int s = -1;
+	int r = zk_ctl_connect(p, uuid, &s, err);
+	if (r < 0)
+		return r;
+	return ctl_exchange(s, req, reply != NULL ? reply->detail : NULL,
+	    reply != NULL ? sizeof(reply->detail) : 0, err);
 }
 
 /* ---- requests, as zoneadmd reads them ------------------------------------ */

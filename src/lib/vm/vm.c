@@ -70,7 +70,10 @@ exec_zoneadmd(const char *uuid, bool adopt, int notify)
 	char *argv[] = { "zoneadmd", "-z", (char *)uuid, "-n", "3",
 	    adopt ? "-a" : NULL, NULL };
 	execv(path, argv);
-	dprintf(3, "error cannot execute %s: %s\n", path, strerror(errno));
+	int e = errno;
+	char msg[PATH_MAX + 64];
+	snprintf(msg, sizeof(msg), "cannot execute %s: %s", path, strerror(e));
+	dprintf(3, ZK_CTL_ERROR_FMT "\n", e, msg);
 	_exit(127);
 }
 
@@ -100,16 +103,13 @@ spawn_zoneadmd(const char *uuid, bool adopt, zk_error *err)
 	}
 	close(pfd[1]);
 	waitpid(pid, NULL, 0);
-	char line[ZK_ERROR_MAX + 16];
+	char line[ZK_CTL_REPLY_MAX];
 	int r = zk_ctl_read_line(pfd[0], line, sizeof(line), 120000);
 	close(pfd[0]);
 	if (r < 0)
 		return zk_fail(err, EIO, "zoneadmd for %s exited without a "
 		    "report; see its log", uuid);
-	if (strncmp(line, "ok", 2) == 0)
-		return 0;
-	return zk_fail(err, EIO, "%s", strncmp(line, "error ", 6) == 0 ?
-	    line + 6 : line);
+	return zk_ctl_parse_reply(line, NULL, 0, err);
 }
 
 /* ---- runtime status ------------------------------------------------------ */
@@ -136,6 +136,46 @@ vmadm_state(const char *zone_state)
 		return "stopping";
 	return zone_state;
 }
+
+int
+zk_vm_status(const zk_paths *p, const char *uuid, zk_zone_status *st,
+    zk_error *err)
+{
+	(void)err;	/* reading cannot fail: what is missing is not running */
+	char path[PATH_MAX], buf[64];
+	memset(st, 0, sizeof(*st));
+	st->zoneid = -1;
+	pid_t init = 0, zadm = 0;
+	bool init_alive = zk_pidfile_read_live(zk_path_run_file(p, uuid, "init",
+	    path), &init) == 0;
+	bool zadm_alive = zk_pidfile_read_live(zk_path_run_file(p, uuid,
+	    "zoneadmd.pid", path), &zadm) == 0;
+	st->orphaned = init_alive && !zadm_alive;
+	st->stale = !init_alive && !zadm_alive &&
+	    zk_path_exists(zk_path_run(p, uuid, path));
+	if (!init_alive) {
+		bool transit = zadm_alive && read_small(p, uuid, "state", buf,
+		    sizeof(buf)) == 0;
+		snprintf(st->zone_state, sizeof(st->zone_state), "%s",
+		    transit ? buf : "installed");
+		snprintf(st->state, sizeof(st->state), "%s",
+		    transit ? vmadm_state(buf) : "stopped");
+		return 0;
+	}
+	st->running = true;
+	st->init_pid = init;
+	if (read_small(p, uuid, "state", buf, sizeof(buf)) < 0)
+		snprintf(buf, sizeof(buf), "running");
+	snprintf(st->zone_state, sizeof(st->zone_state), "%s", buf);
+	snprintf(st->state, sizeof(st->state), "%s", vmadm_state(buf));
+	if (read_small(p, uuid, "zoneid", buf, sizeof(buf)) == 0)
+		st->zoneid = atoi(buf);
+	read_small(p, uuid, "boot_timestamp", st->boot_timestamp,
+	    sizeof(st->boot_timestamp));
+	return 0;
+}
+
+/* ---- reconciling: what a dead zoneadmd left behind ---------------------- */
 
 /* Remove what a zone left when it died together with its zoneadmd. */
 static int
@@ -167,61 +207,79 @@ wait_for_socket(const zk_paths *p, const char *uuid, zk_error *err)
 	return zk_fail(err, ETIMEDOUT, "zoneadmd for %s did not come up", uuid);
 }
 
-int
-zk_vm_status(const zk_paths *p, const char *uuid, zk_zone_status *st,
+/* Under the zone's lock: the status, once reconciled, in st. */
+static int
+reconcile_locked(const zk_paths *p, const char *uuid, zk_zone_status *st,
     zk_error *err)
 {
-	char path[PATH_MAX], buf[64];
-	memset(st, 0, sizeof(*st));
-	st->zoneid = -1;
-	pid_t init = 0, zadm = 0;
-	bool init_alive = zk_pidfile_read_live(zk_path_run_file(p, uuid, "init",
-	    path), &init) == 0;
-	bool zadm_alive = zk_pidfile_read_live(zk_path_run_file(p, uuid,
-	    "zoneadmd.pid", path), &zadm) == 0;
-	if (init_alive && !zadm_alive) {
-		/* A running zone lost its zoneadmd: start one that adopts it.
-		 * zoneadmd's own lock makes racing adopters harmless. */
-		int r = spawn_zoneadmd(uuid, true, err);
-		if (r == 0)
+	int r = zk_vm_status(p, uuid, st, err);
+	if (r < 0 || (!st->orphaned && !st->stale))
+		return r;
+	if (st->orphaned) {
+		/* zoneadmd's own lock makes racing adopters harmless. */
+		if ((r = spawn_zoneadmd(uuid, true, err)) == 0)
 			r = wait_for_socket(p, uuid, err);
 		if (r < 0)
 			return zk_error_prefix(err, "cannot adopt zone %s", uuid);
-	} else if (!init_alive && !zadm_alive &&
-	    zk_path_exists(zk_path_run(p, uuid, path))) {
-		int r = clean_stale(p, uuid, err);
-		if (r < 0)
-			return r;
+	} else if ((r = clean_stale(p, uuid, err)) < 0) {
+		return r;
 	}
-	if (!init_alive) {
-		bool transit = zadm_alive && read_small(p, uuid, "state", buf,
-		    sizeof(buf)) == 0;
-		snprintf(st->zone_state, sizeof(st->zone_state), "%s",
-		    transit ? buf : "installed");
-		snprintf(st->state, sizeof(st->state), "%s",
-		    transit ? vmadm_state(buf) : "stopped");
-		return 0;
-	}
-	st->running = true;
-	st->init_pid = init;
-	if (read_small(p, uuid, "state", buf, sizeof(buf)) < 0)
-		snprintf(buf, sizeof(buf), "running");
-	snprintf(st->zone_state, sizeof(st->zone_state), "%s", buf);
-	snprintf(st->state, sizeof(st->state), "%s", vmadm_state(buf));
-	if (read_small(p, uuid, "zoneid", buf, sizeof(buf)) == 0)
-		st->zoneid = atoi(buf);
-	read_small(p, uuid, "boot_timestamp", st->boot_timestamp,
-	    sizeof(st->boot_timestamp));
-	return 0;
+	return zk_vm_status(p, uuid, st, err);
 }
 
-/* A zone's stored config and its runtime status, together. */
+/*
+ * The zone's lock, held by a lifecycle command.  Released by
+ * _cleanup_zone_lock_, which also removes the lock file when the zone is
+ * not configured (deleted, or never was): nothing is left in the run dir.
+ */
+typedef struct zone_lock {
+	const zk_paths *p;
+	const char *uuid;
+	int fd;
+} zone_lock;
+
+static void
+zone_unlock(zone_lock *l)
+{
+	char path[PATH_MAX];
+	if (l->fd < 0)
+		return;
+	if (!zk_path_exists(zk_path_config(l->p, l->uuid, path)))
+		zk_zone_lock_remove(l->p, l->uuid, l->fd, NULL);
+	close(l->fd);
+	l->fd = -1;
+}
+
+#define _cleanup_zone_lock_ __attribute__((cleanup(zone_unlock)))
+
+static int
+zone_lock_take(const zk_paths *p, const char *uuid, zone_lock *l,
+    zk_error *err)
+{
+	*l = (zone_lock){ .p = p, .uuid = uuid, .fd = -1 };
+	return zk_zone_lock(p, uuid, &l->fd, err);
+}
+
+int
+zk_vm_reconcile(const zk_paths *p, const char *uuid, zk_zone_status *st,
+    zk_error *err)
+{
+	_cleanup_zone_lock_ zone_lock lock = { .fd = -1 };
+	int r = zone_lock_take(p, uuid, &lock, err);
+	return r < 0 ? r : reconcile_locked(p, uuid, st, err);
+}
+
+/* A zone's stored config and its runtime status, together.  A lifecycle
+ * command (holding the zone's lock) reconciles first; readers do not. */
 static int
 load_with_status(const zk_paths *p, const char *uuid, json_t **cfg,
-    zk_zone_status *st, zk_error *err)
+    zk_zone_status *st, bool reconcile, zk_error *err)
 {
 	int r = zk_store_load(p, uuid, cfg, err);
-	return r < 0 ? r : zk_vm_status(p, uuid, st, err);
+	if (r < 0)
+		return r;
+	return reconcile ? reconcile_locked(p, uuid, st, err) :
+	    zk_vm_status(p, uuid, st, err);
 }
 
 static void
@@ -247,7 +305,7 @@ zk_vm_describe(const zk_paths *p, const char *uuid, json_t **vm,
 {
 	_cleanup_json_ json_t *cfg = NULL;
 	zk_zone_status st;
-	int r = load_with_status(p, uuid, &cfg, &st, err);
+	int r = load_with_status(p, uuid, &cfg, &st, false, err);
 	if (r < 0)
 		return r;
 	add_runtime(p, cfg, &st);
@@ -267,7 +325,7 @@ zk_vm_describe_all(const zk_paths *p, json_t **vms, zk_error *err)
 	for (size_t i = 0; i < n && r == 0; i++) {
 		json_t *vm = NULL;
 		r = zk_vm_describe(p, uuids[i], &vm, err);
-		if (r == -ENOENT)	/* deleted while we looked */
+		if (r == -ZK_ENOZONE)	/* deleted while we looked */
 			r = 0;
 		else if (r == 0)
 			json_array_append_new(arr, vm);
@@ -295,11 +353,18 @@ set_autoboot(const zk_paths *p, const char *uuid, bool on, zk_error *err)
 }
 
 static int
+image_not_installed(const char *image_uuid, zk_error *err)
+{
+	return zk_fail(err, ZK_ENOIMAGE, "image_uuid: image %s is not "
+	    "installed (see imgadm install)", image_uuid);
+}
+
+static int
 start_locked(const zk_paths *p, const char *uuid, zk_error *err)
 {
 	zk_zone_status st;
 	_cleanup_json_ json_t *cfg = NULL;
-	int r = load_with_status(p, uuid, &cfg, &st, err);
+	int r = load_with_status(p, uuid, &cfg, &st, true, err);
 	if (r < 0)
 		return r;
 	if (st.running)
@@ -307,8 +372,7 @@ start_locked(const zk_paths *p, const char *uuid, zk_error *err)
 	char image[PATH_MAX];
 	const char *image_uuid = zk_json_str(cfg, "image_uuid", "");
 	if (!zk_path_exists(zk_path_image_root(p, image_uuid, image)))
-		return zk_fail(err, ENOENT, "image_uuid: image %s is not "
-		    "installed", image_uuid);
+		return image_not_installed(image_uuid, err);
 	zk_idmap ids;
 	if ((r = zk_zone_ids_ensure(p, cfg, &ids, err)) < 0 ||
 	    (r = spawn_zoneadmd(uuid, false, err)) < 0)
@@ -319,8 +383,8 @@ start_locked(const zk_paths *p, const char *uuid, zk_error *err)
 int
 zk_vm_start(const zk_paths *p, const char *uuid, zk_error *err)
 {
-	_cleanup_close_ int lock = -1;
-	int r = zk_zone_lock(p, uuid, &lock, err);
+	_cleanup_zone_lock_ zone_lock lock = { .fd = -1 };
+	int r = zone_lock_take(p, uuid, &lock, err);
 	return r < 0 ? r : start_locked(p, uuid, err);
 }
 
@@ -351,24 +415,37 @@ wait_gone(int pidfd, int timeout_ms)
 		;
 }
 
+/*
+ * A zone whose init exits as the stop is sent halts by itself: its
+ * zoneadmd may close the connection (or be gone) before answering.  Down
+ * is what the stop asked for.
+ */
+static bool
+halted_meanwhile(const zk_paths *p, const char *uuid, int zadm, int r)
+{
+	zk_zone_status st;
+	if (r != -ECONNRESET && r != -EPIPE && r != -ECONNREFUSED &&
+	    r != -ENOENT)
+		return false;
+	wait_gone(zadm, 10000);
+	return zk_vm_status(p, uuid, &st, NULL) == 0 && !st.running;
+}
+
+/* Under the zone's lock, with its config loaded: reconciled, then down. */
 static int
 stop_locked(const zk_paths *p, const char *uuid, bool force, int timeout_s,
     zk_zone_status *st, zk_error *err)
 {
-	int r = zk_vm_status(p, uuid, st, err);
+	int r = reconcile_locked(p, uuid, st, err);
 	if (r < 0)
 		return r;
 	if (!st->running)
 		return ZK_ALREADY;
-	int fd;
 	_cleanup_close_ int zadm = zoneadmd_pidfd(p, uuid);
-	if ((r = zk_ctl_connect(p, uuid, &fd, err)) < 0)
-		return r;
-	char req[64];
-	snprintf(req, sizeof(req), "stop %d %d", timeout_s, force ? 1 : 0);
-	r = zk_ctl_call(fd, req, (timeout_s + 30) * 1000, NULL, 0, err);
-	close(fd);
-	if (r < 0)
+	zk_ctl_request req = { .op = ZK_CTL_STOP, .timeout_s = timeout_s,
+	    .force = force };
+	r = zk_ctl_call(p, uuid, &req, NULL, err);
+	if (r < 0 && !halted_meanwhile(p, uuid, zadm, r))
 		return zk_error_prefix(err, "cannot stop %s", uuid);
 	wait_gone(zadm, 10000);
 	return 0;
@@ -378,9 +455,9 @@ int
 zk_vm_stop(const zk_paths *p, const char *uuid, bool force, int timeout_s,
     zk_zone_status *st, zk_error *err)
 {
-	_cleanup_close_ int lock = -1;
+	_cleanup_zone_lock_ zone_lock lock = { .fd = -1 };
 	_cleanup_json_ json_t *cfg = NULL;
-	int r = zk_zone_lock(p, uuid, &lock, err);
+	int r = zone_lock_take(p, uuid, &lock, err);
 	if (r == 0)
 		r = zk_store_load(p, uuid, &cfg, err);
 	if (r == 0)
@@ -393,38 +470,38 @@ zk_vm_stop(const zk_paths *p, const char *uuid, bool force, int timeout_s,
 int
 zk_vm_reboot(const zk_paths *p, const char *uuid, bool force, zk_error *err)
 {
-	_cleanup_close_ int lock = -1;
+	_cleanup_zone_lock_ zone_lock lock = { .fd = -1 };
+	_cleanup_json_ json_t *cfg = NULL;
 	zk_zone_status st;
-	int r = zk_zone_lock(p, uuid, &lock, err);
+	int r = zone_lock_take(p, uuid, &lock, err);
 	if (r == 0)
-		r = zk_vm_status(p, uuid, &st, err);
+		r = load_with_status(p, uuid, &cfg, &st, true, err);
 	if (r < 0)
 		return r;
+	/* VM.js's words: only a running zone reboots. */
 	if (!st.running)
-		return start_locked(p, uuid, err);
-	int fd;
-	if ((r = zk_ctl_connect(p, uuid, &fd, err)) < 0)
-		return r;
-	r = zk_ctl_call(fd, force ? "reboot 1" : "reboot 0", 120000, NULL, 0,
-	    err);
-	close(fd);
+		return zk_fail(err, ESRCH, "Cannot reboot vm from state \"%s\", "
+		    "must be \"running\"", st.state);
+	zk_ctl_request req = { .op = ZK_CTL_REBOOT, .force = force };
+	r = zk_ctl_call(p, uuid, &req, NULL, err);
 	return r < 0 ? zk_error_prefix(err, "cannot reboot %s", uuid) : 0;
 }
 
 int
 zk_vm_delete(const zk_paths *p, const char *uuid, zk_error *err)
 {
-	_cleanup_close_ int lock = -1;
+	_cleanup_zone_lock_ zone_lock lock = { .fd = -1 };
 	_cleanup_json_ json_t *cfg = NULL;
 	zk_zone_status st;
-	int r = zk_zone_lock(p, uuid, &lock, err);
+	int r = zone_lock_take(p, uuid, &lock, err);
 	if (r == 0)
 		r = zk_store_load(p, uuid, &cfg, err);
 	if (r == 0)
 		r = stop_locked(p, uuid, true, 0, &st, err);
 	if (r < 0)
 		return r;
-	/* Config last: while it exists, a failed delete can be retried. */
+	/* Config last: while it exists, a failed delete can be retried.  The
+	 * lock file goes with the config, when the lock is released. */
 	char run[PATH_MAX];
 	if ((r = zk_fault("delete.dataset", err)) < 0 ||
 	    (r = zk_dataset_destroy(p, uuid, err)) < 0 ||
@@ -458,8 +535,7 @@ check_image(const zk_paths *p, const json_t *cfg, zk_error *err)
 	const char *image_uuid = zk_json_str(cfg, "image_uuid", "");
 	zk_error ignored;
 	if (zk_image_get(p, image_uuid, &m, &ignored) < 0)
-		return zk_fail(err, ENOENT, "image_uuid: image %s is not "
-		    "installed (see imgadm install)", image_uuid);
+		return image_not_installed(image_uuid, err);
 	return 0;
 }
 
@@ -516,15 +592,20 @@ zk_vm_create(const zk_paths *p, const json_t *payload,
 	if (r < 0)
 		return r;
 	snprintf(uuid, ZK_UUID_BUFSZ, "%s", zk_json_str(cfg, "uuid", ""));
-	_cleanup_close_ int lock = -1, image_hold = -1;
+	_cleanup_zone_lock_ zone_lock lock = { .fd = -1 };
+	_cleanup_close_ int image_hold = -1;
 	if ((r = zk_image_hold(p, zk_json_str(cfg, "image_uuid", ""),
 	    &image_hold, err)) < 0 || (r = check_image(p, cfg, err)) < 0 ||
-	    (r = zk_zone_lock(p, uuid, &lock, err)) < 0)
+	    (r = zone_lock_take(p, uuid, &lock, err)) < 0)
 		return r;
 	return create_locked(p, cfg, err);
 }
 
-/* Push resource controls into a running zone and tell its zoneadmd. */
+/*
+ * Push resource controls into a running zone and have its zoneadmd
+ * re-read them: a reload it refuses is the update's failure.  A zoneadmd
+ * that is gone reads the config when the next one adopts the zone.
+ */
 static int
 apply_live(const zk_paths *p, const char *uuid, const json_t *cfg,
     zk_error *err)
@@ -535,35 +616,30 @@ apply_live(const zk_paths *p, const char *uuid, const json_t *cfg,
 		r = zk_rctl_apply_all(cg, cfg, err);
 	if (r < 0)
 		return r;
-	/* zoneadmd's controllers enforce some limits too (the CPU baseline):
-	 * the update holds only once they have the new config. */
-	int fd;
-	if (zk_ctl_connect(p, uuid, &fd, NULL) == 0) {
-		r = zk_ctl_call(fd, "reload", 10000, NULL, 0, err);
-		close(fd);
-	}
-	return r;
+	zk_ctl_request req = { .op = ZK_CTL_RELOAD };
+	r = zk_ctl_call(p, uuid, &req, NULL, err);
+	if (r == -ECONNREFUSED || r == -ENOENT)
+		return 0;
+	return r < 0 ? zk_error_prefix(err, "zone %s: reload", uuid) : 0;
 }
 
 int
 zk_vm_update(const zk_paths *p, const char *uuid, const json_t *payload,
     zk_problems *probs, zk_error *err)
 {
-	_cleanup_close_ int lock = -1;
+	_cleanup_zone_lock_ zone_lock lock = { .fd = -1 };
 	_cleanup_json_ json_t *cur = NULL, *next = NULL;
 	zk_pool_info pool;
 	zk_manifest_ctx ctx;
 	char now[40], fresh[ZK_UUID_BUFSZ];
 	zk_zone_status st;
-	int r = zk_zone_lock(p, uuid, &lock, err);
+	int r = zone_lock_take(p, uuid, &lock, err);
 	if (r == 0)
-		r = zk_store_load(p, uuid, &cur, err);
+		r = load_with_status(p, uuid, &cur, &st, true, err);
 	if (r == 0)
 		r = manifest_ctx(p, &pool, &ctx, now, fresh, err);
 	if (r == 0)
 		r = zk_manifest_update(cur, payload, &ctx, &next, probs, err);
-	if (r == 0)
-		r = zk_vm_status(p, uuid, &st, err);
 	if (r < 0)
 		return r;
 	/* Saved before applying, since zoneadmd re-reads the config; a running
@@ -582,16 +658,13 @@ int
 zk_vm_live_rctls(const zk_paths *p, const char *uuid, json_t **props,
     zk_error *err)
 {
-	int fd;
-	char detail[ZK_ERROR_MAX];
-	int r = zk_ctl_connect(p, uuid, &fd, err);
+	zk_ctl_request req = { .op = ZK_CTL_RCTL_GET };
+	zk_ctl_reply reply;
+	int r = zk_ctl_call(p, uuid, &req, &reply, err);
 	if (r < 0)
 		return r;
-	r = zk_ctl_call(fd, "rctl get", 5000, detail, sizeof(detail), err);
-	close(fd);
-	if (r < 0)
-		return r;
-	return zk_json_parse_object(detail, "zoneadmd's rctl values", props, err);
+	return zk_json_parse_object(reply.detail, "zoneadmd's rctl values",
+	    props, err);
 }
 
 int
@@ -600,16 +673,16 @@ zk_vm_console_connect(const zk_paths *p, const char *uuid, int *fd,
 {
 	zk_zone_status st;
 	_cleanup_json_ json_t *cfg = NULL;
-	int r = load_with_status(p, uuid, &cfg, &st, err);
-	if (r < 0)
-		return r;
+	{
+		_cleanup_zone_lock_ zone_lock lock = { .fd = -1 };
+		int r = zone_lock_take(p, uuid, &lock, err);
+		if (r == 0)
+			r = load_with_status(p, uuid, &cfg, &st, true, err);
+		if (r < 0)
+			return r;
+	}
 	if (!st.running)
 		return zk_fail(err, ESRCH, "zone %s is not running", uuid);
-	if ((r = zk_ctl_connect(p, uuid, fd, err)) < 0)
-		return r;
-	if ((r = zk_ctl_call(*fd, "console", 5000, NULL, 0, err)) < 0) {
-		close(*fd);
-		*fd = -1;
-	}
-	return r;
+	zk_ctl_request req = { .op = ZK_CTL_CONSOLE };
+	return zk_ctl_open(p, uuid, &req, fd, err);
 }

@@ -16,7 +16,6 @@
 #include "vm/ctl.h"
 #include "vm/vm.h"
 
-#define CTL_TIMEOUT_MS 10000
 
 /* ---- finding the zone ------------------------------------------------------ */
 
@@ -102,7 +101,7 @@ open_running(const zk_paths *p, const char *id, zk_zone_rctls *z,
     zk_error *err)
 {
 	int r = zk_store_load(p, z->uuid, &z->cfg, err);
-	if (r == -ENOENT)
+	if (r == -ZK_ENOZONE)
 		return zk_fail(err, ENOENT, "%s: No such zone", id);
 	zk_zone_status st;
 	if (r < 0 || (r = zk_vm_status(p, z->uuid, &st, err)) < 0)
@@ -283,17 +282,12 @@ int
 zk_zone_rctl_change(const zk_paths *p, const zk_zone_rctls *z,
     const zk_rctl_change *c, zk_error *err)
 {
-	char req[128];
 	if (c->op == ZK_RCTL_OP_NONE)
 		return 0;
-	if (c->op == ZK_RCTL_OP_DELETE)
-		snprintf(req, sizeof(req), "rctl delete %s", c->rctl->name);
-	else
-		snprintf(req, sizeof(req), "rctl set %s %" PRIu64,
-		    c->rctl->name, c->value);
-	_cleanup_close_ int fd = -1;
-	int r = zk_ctl_connect(p, z->uuid, &fd, err);
-	if (r == 0)
-		r = zk_ctl_call(fd, req, CTL_TIMEOUT_MS, NULL, 0, err);
-	return r;
+	zk_ctl_request req = { .op = c->op == ZK_RCTL_OP_DELETE ?
+	    ZK_CTL_RCTL_DELETE : ZK_CTL_RCTL_SET };
+	snprintf(req.rctl, sizeof(req.rctl), "%s", c->rctl->name);
+	if (c->op == ZK_RCTL_OP_SET)
+		snprintf(req.value, sizeof(req.value), "%" PRIu64, c->value);
+	return zk_ctl_call(p, z->uuid, &req, NULL, err);
 }
