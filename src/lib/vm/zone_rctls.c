@@ -31,7 +31,8 @@ parse_zoneid(const char *s, int *out)
 	return true;
 }
 
-/* The configured zone running with this zoneid, into uuid; -ENOENT if none. */
+/* The configured zone running with this zoneid, into uuid; -ENOENT if none
+ * (find_uuid turns that into ZK_ENOZONE). */
 static int
 uuid_of_zoneid(const zk_paths *p, int zoneid, char *uuid, zk_error *err)
 {
@@ -66,12 +67,12 @@ find_uuid(const zk_paths *p, bool by_zoneid, const char *id, char *uuid,
 	if (parse_zoneid(id, &zoneid)) {
 		int r = uuid_of_zoneid(p, zoneid, uuid, err);
 		if (r == -ENOENT)
-			return zk_fail(err, ENOENT, "%s: No such zone", id);
+			return zk_fail(err, ZK_ENOZONE, "%s: No such zone", id);
 		return r < 0 ? zk_error_prefix(err, "%s", id) : 0;
 	}
 	if (by_zoneid)
 		return zk_fail(err, EINVAL, "invalid zoneid %s", id);
-	return zk_fail(err, ENOENT, "%s: No such zone", id);
+	return zk_fail(err, ZK_ENOZONE, "%s: No such zone", id);
 }
 
 /*
@@ -102,7 +103,7 @@ open_running(const zk_paths *p, const char *id, zk_zone_rctls *z,
 {
 	int r = zk_store_load(p, z->uuid, &z->cfg, err);
 	if (r == -ZK_ENOZONE)
-		return zk_fail(err, ENOENT, "%s: No such zone", id);
+		return zk_fail(err, ZK_ENOZONE, "%s: No such zone", id);
 	zk_zone_status st;
 	if (r < 0 || (r = zk_vm_status(p, z->uuid, &st, err)) < 0)
 		return zk_error_prefix(err, "%s", id);
