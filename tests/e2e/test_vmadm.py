@@ -44,6 +44,23 @@ def test_missing_image_is_told_by_its_code(pool, image):
                         "000000000000 is not installed (see imgadm install)\n")
 
 
+def test_create_with_a_missing_image_leaves_nothing(pool, image):
+    """vmadm create naming an image that is not installed fails by the
+    image's code and leaves no config, dataset or lock file behind."""
+    missing = "0b5e4c7e-8c9a-4f00-9e4b-000000000001"
+    p = pool.vmadm("create", input=json.dumps(zone_payload(missing)))
+    assert p.returncode == 1
+    assert p.stderr == ("vmadm: image_uuid: image " + missing +
+                        " is not installed (see imgadm install)\n")
+    configs = os.path.join(pool.root, "config")
+    assert not os.path.isdir(configs) or os.listdir(configs) == []
+    locks = os.path.join(pool.rundir, "locks")
+    left = os.listdir(locks) if os.path.isdir(locks) else []
+    # the installed image's own lock may stay; nothing of the missing one
+    # nor of the zone that was never made
+    assert [f for f in left if f != "image-%s.lock" % image] == []
+
+
 def test_reboot_of_a_stopped_zone_fails(pool, image):
     uuid = pool.create(zone_payload(image, autoboot=False))
     p = pool.vmadm("reboot", uuid)

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config/store.h"
 #include "storage/storage.h"
@@ -255,17 +256,40 @@ zk_image_lock(const zk_paths *p, const char *uuid, bool shared, int *fd,
 	return zk_lock(p, image_lock_name(uuid, name), shared, fd, err);
 }
 
-int
-zk_image_hold(const zk_paths *p, const char *uuid, int *fd, zk_error *err)
-{
-	return zk_image_lock(p, uuid, true, fd, err);
-}
-
 static int
 not_found(const char *uuid, zk_error *err)
 {
 	return zk_fail(err, ZK_ENOIMAGE, "image \"%s\" was not found on "
 	    "zpool \"%s\"", uuid, ZK_POOL_DEFAULT_NAME);
+}
+
+/*
+ * The hold is taken only on an installed image, so a create naming a
+ * missing one leaves no lock file.  An image deleted while we waited for
+ * the lock has had its lock file removed, and ours is a new one: it goes
+ * again, under the exclusive lock, unless the image came back meanwhile.
+ */
+int
+zk_image_hold(const zk_paths *p, const char *uuid, int *fd, zk_error *err)
+{
+	char dir[PATH_MAX], name[64];
+	if (!zk_uuid_valid(uuid) || !zk_path_exists(zk_path_image(p, uuid, dir)))
+		return not_found(uuid, err);
+	_cleanup_close_ int held = -1;
+	int r = zk_image_lock(p, uuid, true, &held, err);
+	if (r < 0)
+		return r;
+	if (zk_path_exists(dir)) {
+		*fd = TAKE_FD(held);
+		return 0;
+	}
+	close(TAKE_FD(held));
+	zk_error ignored = { 0 };
+	if (zk_image_lock(p, uuid, false, &held, &ignored) == 0 &&
+	    !zk_path_exists(dir))
+		(void)zk_lock_remove(p, image_lock_name(uuid, name), held,
+		    &ignored);
+	return not_found(uuid, err);
 }
 
 /* ---- get and list ----------------------------------------------------- */

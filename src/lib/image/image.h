@@ -26,7 +26,8 @@ int zk_image_list(const zk_paths *p, json_t **manifests, zk_error *err);
 /* Refused (-EBUSY, naming the zones) while any zone config uses it. */
 int zk_image_delete(const zk_paths *p, const char *uuid, zk_error *err);
 
-/* Keep the image from being deleted while the fd is open (shared lock). */
+/* Keep an installed image from being deleted while the fd is open (shared
+ * lock); -ZK_ENOIMAGE, and no lock file left, when it is not installed. */
 int zk_image_hold(const zk_paths *p, const char *uuid, int *fd,
     zk_error *err);
 

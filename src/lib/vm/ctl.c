@@ -17,7 +17,7 @@ zk_ctl_socket_path(const zk_paths *p, const char *uuid, char *buf,
     zk_error *err)
 {
 	struct sockaddr_un sa;
-	zk_path_run_file(p, uuid, "zoneadmd.sock", buf);
+	zk_path_run_file(p, uuid, ZK_RUN_SOCKET, buf);
 	if (strlen(buf) >= sizeof(sa.sun_path))
 		return zk_fail(err, ENAMETOOLONG, "control socket path %s is "
 		    "longer than %zu bytes: use a shorter ZONEKIT_RUNDIR", buf,

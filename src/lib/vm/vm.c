@@ -146,15 +146,15 @@ zk_vm_status(const zk_paths *p, const char *uuid, zk_zone_status *st,
 	memset(st, 0, sizeof(*st));
 	st->zoneid = -1;
 	pid_t init = 0, zadm = 0;
-	bool init_alive = zk_pidfile_read_live(zk_path_run_file(p, uuid, "init",
+	bool init_alive = zk_pidfile_read_live(zk_path_run_file(p, uuid, ZK_RUN_INIT,
 	    path), &init) == 0;
 	bool zadm_alive = zk_pidfile_read_live(zk_path_run_file(p, uuid,
-	    "zoneadmd.pid", path), &zadm) == 0;
+	    ZK_RUN_ZONEADMD_PID, path), &zadm) == 0;
 	st->orphaned = init_alive && !zadm_alive;
 	st->stale = !init_alive && !zadm_alive &&
 	    zk_path_exists(zk_path_run(p, uuid, path));
 	if (!init_alive) {
-		bool transit = zadm_alive && read_small(p, uuid, "state", buf,
+		bool transit = zadm_alive && read_small(p, uuid, ZK_RUN_STATE, buf,
 		    sizeof(buf)) == 0;
 		snprintf(st->zone_state, sizeof(st->zone_state), "%s",
 		    transit ? buf : "installed");
@@ -164,13 +164,13 @@ zk_vm_status(const zk_paths *p, const char *uuid, zk_zone_status *st,
 	}
 	st->running = true;
 	st->init_pid = init;
-	if (read_small(p, uuid, "state", buf, sizeof(buf)) < 0)
+	if (read_small(p, uuid, ZK_RUN_STATE, buf, sizeof(buf)) < 0)
 		snprintf(buf, sizeof(buf), "running");
 	snprintf(st->zone_state, sizeof(st->zone_state), "%s", buf);
 	snprintf(st->state, sizeof(st->state), "%s", vmadm_state(buf));
-	if (read_small(p, uuid, "zoneid", buf, sizeof(buf)) == 0)
+	if (read_small(p, uuid, ZK_RUN_ZONEID, buf, sizeof(buf)) == 0)
 		st->zoneid = atoi(buf);
-	read_small(p, uuid, "boot_timestamp", st->boot_timestamp,
+	read_small(p, uuid, ZK_RUN_BOOT_TIMESTAMP, st->boot_timestamp,
 	    sizeof(st->boot_timestamp));
 	return 0;
 }
@@ -398,7 +398,7 @@ zoneadmd_pidfd(const zk_paths *p, const char *uuid)
 {
 	char path[PATH_MAX];
 	pid_t pid;
-	if (zk_pidfile_read_live(zk_path_run_file(p, uuid, "zoneadmd.pid",
+	if (zk_pidfile_read_live(zk_path_run_file(p, uuid, ZK_RUN_ZONEADMD_PID,
 	    path), &pid) < 0)
 		return -1;
 	int fd = zk_pidfd_open(pid);
@@ -595,7 +595,9 @@ zk_vm_create(const zk_paths *p, const json_t *payload,
 	_cleanup_zone_lock_ zone_lock lock = { .fd = -1 };
 	_cleanup_close_ int image_hold = -1;
 	if ((r = zk_image_hold(p, zk_json_str(cfg, "image_uuid", ""),
-	    &image_hold, err)) < 0 || (r = check_image(p, cfg, err)) < 0 ||
+	    &image_hold, err)) == -ZK_ENOIMAGE)
+		return image_not_installed(zk_json_str(cfg, "image_uuid", ""), err);
+	if (r < 0 || (r = check_image(p, cfg, err)) < 0 ||
 	    (r = zone_lock_take(p, uuid, &lock, err)) < 0)
 		return r;
 	return create_locked(p, cfg, err);

@@ -18,7 +18,7 @@ zk_zone_init_pid(const zk_paths *p, const char *uuid, pid_t *pid,
     zk_error *err)
 {
 	char path[PATH_MAX];
-	if (zk_pidfile_read_live(zk_path_run_file(p, uuid, "init", path),
+	if (zk_pidfile_read_live(zk_path_run_file(p, uuid, ZK_RUN_INIT, path),
 	    pid) < 0)
 		return zk_fail(err, ESRCH, "zone %s is not running", uuid);
 	return 0;
