@@ -282,6 +282,16 @@ load_with_status(const zk_paths *p, const char *uuid, json_t **cfg,
 	    zk_vm_status(p, uuid, st, err);
 }
 
+/* What every lifecycle command that acts on a zone starts with: its lock,
+ * then its config and reconciled status. */
+static int
+lock_and_load(const zk_paths *p, const char *uuid, zone_lock *lock,
+    json_t **cfg, zk_zone_status *st, zk_error *err)
+{
+	int r = zone_lock_take(p, uuid, lock, err);
+	return r < 0 ? r : load_with_status(p, uuid, cfg, st, true, err);
+}
+
 static void
 add_runtime(const zk_paths *p, json_t *vm, const zk_zone_status *st)
 {
@@ -473,9 +483,7 @@ zk_vm_reboot(const zk_paths *p, const char *uuid, bool force, zk_error *err)
 	_cleanup_zone_lock_ zone_lock lock = { .fd = -1 };
 	_cleanup_json_ json_t *cfg = NULL;
 	zk_zone_status st;
-	int r = zone_lock_take(p, uuid, &lock, err);
-	if (r == 0)
-		r = load_with_status(p, uuid, &cfg, &st, true, err);
+	int r = lock_and_load(p, uuid, &lock, &cfg, &st, err);
 	if (r < 0)
 		return r;
 	/* VM.js's words: only a running zone reboots. */
@@ -635,9 +643,7 @@ zk_vm_update(const zk_paths *p, const char *uuid, const json_t *payload,
 	zk_manifest_ctx ctx;
 	char now[40], fresh[ZK_UUID_BUFSZ];
 	zk_zone_status st;
-	int r = zone_lock_take(p, uuid, &lock, err);
-	if (r == 0)
-		r = load_with_status(p, uuid, &cur, &st, true, err);
+	int r = lock_and_load(p, uuid, &lock, &cur, &st, err);
 	if (r == 0)
 		r = manifest_ctx(p, &pool, &ctx, now, fresh, err);
 	if (r == 0)
@@ -677,9 +683,7 @@ zk_vm_console_connect(const zk_paths *p, const char *uuid, int *fd,
 	_cleanup_json_ json_t *cfg = NULL;
 	{
 		_cleanup_zone_lock_ zone_lock lock = { .fd = -1 };
-		int r = zone_lock_take(p, uuid, &lock, err);
-		if (r == 0)
-			r = load_with_status(p, uuid, &cfg, &st, true, err);
+		int r = lock_and_load(p, uuid, &lock, &cfg, &st, err);
 		if (r < 0)
 			return r;
 	}
