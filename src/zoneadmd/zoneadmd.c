@@ -946,7 +946,8 @@ main(int argc, char *argv[])
 		r = start(&z, adopting, &err);
 	if (r < 0) {
 		zlog(&z, "%s", err.msg);
-		notify(notify_fd, ZK_CTL_ERROR_FMT, err.code, err.msg);
+		/* Clean up before answering: a vmadm that reads the zone's state
+		 * right after the error must find it stopped, not ready. */
 		if (!adopting) {
 			if (z.zone.pidfd >= 0)
 				zk_cgroup_kill_all(z.cg, KILL_TIMEOUT_MS, NULL);
@@ -954,6 +955,7 @@ main(int argc, char *argv[])
 				zk_cgroup_destroy(z.cg, NULL);
 			zk_rm_rf(z.run, NULL);
 		}
+		notify(notify_fd, ZK_CTL_ERROR_FMT, err.code, err.msg);
 		zk_cgroup_free(z.cg);
 		return 1;
 	}
