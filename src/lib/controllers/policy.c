@@ -40,7 +40,7 @@ typedef struct running {
 
 struct zk_policy {
 	zk_cgroup *cg;
-	zk_paths paths;
+	const zk_paths *paths;	/* the caller's: outlives the policy */
 	char uuid[ZK_UUID_BUFSZ];
 	int zoneid;
 	pid_t init_pid;
@@ -240,7 +240,7 @@ sync_kstats(zk_policy *p, zk_error *err)
 		return 0;
 	char dir[PATH_MAX];
 	zk_kstat_pub *pub = NULL;
-	int r = zk_kstat_pub_create(zk_kstat_dir(p->paths.rundir, dir), p->uuid,
+	int r = zk_kstat_pub_create(zk_kstat_dir(p->paths->rundir, dir), p->uuid,
 	    defs, n, &pub, err);
 	if (r < 0)
 		return r;
@@ -339,7 +339,7 @@ policy_init(zk_policy *p, const zk_policy_params *prm, zk_error *err)
 	int r = watch(p, p->timer_fd, false, err);
 	_cleanup_json_ json_t *stored = NULL;
 	if (r == 0)
-		r = zk_store_load(&p->paths, p->uuid, &stored, err);
+		r = zk_store_load(p->paths, p->uuid, &stored, err);
 	if (r == 0 && (p->overrides = json_object()) == NULL)
 		r = zk_fail(err, ENOMEM, "out of memory");
 	if (r == 0)
@@ -365,10 +365,18 @@ zk_policy_new(const zk_policy_params *prm, zk_policy **out, zk_error *err)
 	zk_policy *p = calloc(1, sizeof(*p));
 	if (p == NULL)
 		return zk_fail(err, ENOMEM, "out of memory");
-	*p = (zk_policy){ .cg = prm->cg, .paths = *prm->paths,
-	    .zoneid = prm->zoneid, .init_pid = prm->init_pid, .log = prm->log,
-	    .log_arg = prm->log_arg, .clock = prm->clock,
-	    .clock_arg = prm->clock_arg, .epfd = -1, .timer_fd = -1 };
+	/* Field by field: a compound literal of the whole object would be
+	 * built on the stack first, pages every zoneadmd would keep. */
+	p->cg = prm->cg;
+	p->paths = prm->paths;
+	p->zoneid = prm->zoneid;
+	p->init_pid = prm->init_pid;
+	p->log = prm->log;
+	p->log_arg = prm->log_arg;
+	p->clock = prm->clock;
+	p->clock_arg = prm->clock_arg;
+	p->epfd = -1;
+	p->timer_fd = -1;
 	snprintf(p->uuid, sizeof(p->uuid), "%s", prm->uuid);
 	int r = policy_init(p, prm, err);
 	if (r < 0) {
@@ -468,7 +476,7 @@ zk_policy_reload(zk_policy *p, zk_error *err)
 	_cleanup_json_ json_t *stored = NULL;
 	int r = zk_fault("policy.reload", err);
 	if (r == 0)
-		r = zk_store_load(&p->paths, p->uuid, &stored, err);
+		r = zk_store_load(p->paths, p->uuid, &stored, err);
 	if (r < 0)
 		return r;
 	json_object_clear(p->overrides);
@@ -484,7 +492,7 @@ updated_config(zk_policy *p, const zk_rctl *row, const char *value,
 {
 	zk_pool_info pool;
 	zk_manifest_ctx ctx = { .uuid = p->uuid, .now_iso = "" };
-	int r = zk_pool_probe(&p->paths, &pool, err);
+	int r = zk_pool_probe(p->paths, &pool, err);
 	if (r < 0)
 		return r;
 	ctx.pool_has_quota = pool.has_quota;
@@ -504,7 +512,7 @@ zk_policy_set_rctl(zk_policy *p, const char *rctl, const char *value,
 	_cleanup_json_ json_t *next = NULL, *stored = NULL;
 	int r = updated_config(p, row, value, &next, err);
 	if (r == 0)
-		r = zk_store_load(&p->paths, p->uuid, &stored, err);
+		r = zk_store_load(p->paths, p->uuid, &stored, err);
 	if (r < 0)
 		return r;
 	size_t n;

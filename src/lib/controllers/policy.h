@@ -30,7 +30,8 @@ typedef uint64_t zk_policy_clock_fn(void *arg);
 
 typedef struct zk_policy_params {
 	zk_cgroup *cg;			/* borrowed: outlives the policy */
-	const zk_paths *paths;		/* the config and the kstat dir */
+	const zk_paths *paths;		/* the config and the kstat dir; kept, not
+				 * copied: must outlive the policy */
 	const char *uuid;
 	int zoneid;
 	pid_t init_pid;			/* host pid of the zone's init */
