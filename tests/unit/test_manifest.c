@@ -683,6 +683,12 @@ test_update_nics_add_remove(void **state)
 	assert_string_equal(zk_json_str(json_array_get(nics, 1), "interface",
 	    ""), "net1");
 
+	/* a nic is found whichever of vmadm's forms names its mac */
+	_cleanup_json_ json_t *short_form = update_ok(added,
+	    "{\"remove_nics\": [\"90:B8:D0:0:0:1\", \"90b8d0000002\"]}");
+	assert_int_equal(json_array_size(json_object_get(short_form, "nics")),
+	    1);
+
 	/* a generated mac on add_nics */
 	_cleanup_json_ json_t *gen = update_ok(cur, "{\"add_nics\": [{" NIC
 	    "}]}");

@@ -302,9 +302,9 @@ test_ipv4_forms(void **state)
 /*
  * The MAC forms, pinned once for both readers: what `vmadm validate`
  * accepts is exactly what the zone's set-up reads, and the stored form is
- * SmartOS's (two lower-case hex digits per octet).  SmartOS also takes one
- * digit per octet or twelve bare digits and rewrites them; zonekit refuses
- * those rather than store a form update_nics would not find.
+ * SmartOS's (two lower-case hex digits per octet).  As vmadm does, one
+ * digit per octet and twelve bare digits are taken and rewritten, so
+ * update_nics and remove_nics find a nic whichever form names it.
  */
 static const struct {
 	const char *text;
@@ -314,8 +314,13 @@ static const struct {
 	{ "90:B8:D0:AA:bb:Cc", "90:b8:d0:aa:bb:cc" },
 	{ "01:00:5e:00:00:01", "01:00:5e:00:00:01" },	/* refused at boot */
 	{ "ff:ff:ff:ff:ff:ff", "ff:ff:ff:ff:ff:ff" },
-	{ "0:1:2:3:4:5", NULL },
-	{ "90b8d001020a", NULL },
+	{ "0:1:2:3:4:5", "00:01:02:03:04:05" },
+	{ "90:b8:d0:1:2:A", "90:b8:d0:01:02:0a" },
+	{ "90b8d001020A", "90:b8:d0:01:02:0a" },
+	{ "90b8d001020", NULL },
+	{ "90:b8:d0:01:02:", NULL },
+	{ "90::d0:01:02:0a", NULL },
+	{ "90:b8:d0:01:02:0a:0b", NULL },
 	{ "90-b8-d0-01-02-0a", NULL },
 	{ "90:b8:d0:01:02", NULL },
 	{ "90:b8:d0:01:02:0a:", NULL },

@@ -17,6 +17,7 @@
 
 #include "config/manifest_internal.h"
 #include "config/rctl.h"
+#include "net/mac.h"
 #include "storage/storage.h"
 #include "util/cleanup.h"
 #include "util/json_util.h"
@@ -358,15 +359,9 @@ zk_mf_stored_value(const prop_def *d, const json_t *v)
 {
 	if (prop_clamps(d) && json_integer_value(v) > prop_max(d))
 		return json_integer(prop_max(d));
-	if (d->flags & PF_LOWER) {
-		_cleanup_free_ char *s = strdup(json_string_value(v));
-		if (s == NULL)
-			return NULL;
-		for (char *c = s; *c != '\0'; c++)
-			if (*c >= 'A' && *c <= 'Z')
-				*c = (char)(*c - 'A' + 'a');
-		return json_string(s);
-	}
+	char mac[ZK_MAC_BUFSZ];
+	if ((d->flags & PF_MAC) && zk_mac_canonical(json_string_value(v), mac))
+		return json_string(mac);
 	return json_deep_copy(v);
 }
 

@@ -37,7 +37,7 @@ enum prop_flags {
 	PF_REQUIRED_OS = 1 << 5, /* required for OS brands only */
 	PF_STORED = 1 << 7,	/* written by create, never by a payload */
 	PF_RUNTIME = 1 << 8,	/* reported at run time, never stored */
-	PF_LOWER = 1 << 9,	/* stored lower-case: lookups compare equal */
+	PF_MAC = 1 << 9,	/* stored in the canonical MAC form (mac.h) */
 };
 
 typedef enum def_rule {

@@ -10,6 +10,7 @@
 #include <sys/random.h>
 
 #include "config/manifest_internal.h"
+#include "net/mac.h"
 #include "util/cleanup.h"
 #include "util/json_util.h"
 
@@ -18,7 +19,7 @@ static const prop_def nic_props[] = {
 	    .flags = CU | PF_REQUIRED },
 	/* the key of update_nics and remove_nics, so never changed */
 	{ "mac", PT_STRING, .check = zk_mf_check_mac,
-	    .flags = PF_CREATE | PF_LOWER },
+	    .flags = PF_CREATE | PF_MAC },
 	{ "ip", PT_STRING, .check = zk_mf_check_ip_or_dhcp, .flags = CU },
 	{ "ips", PT_CIDRLIST, .flags = CU },
 	{ "netmask", PT_STRING, .check = zk_mf_check_netmask, .flags = CU },
@@ -92,8 +93,9 @@ nic_find(const json_t *nics, const char *mac)
 	size_t i;
 	const json_t *nic;
 	json_array_foreach(nics, i, nic) {
-		const char *m = zk_json_str(nic, "mac", NULL);
-		if (m != NULL && strcasecmp(m, mac) == 0)
+		char a[ZK_MAC_BUFSZ], b[ZK_MAC_BUFSZ];
+		if (zk_mac_canonical(zk_json_str(nic, "mac", NULL), a) &&
+		    zk_mac_canonical(mac, b) && strcmp(a, b) == 0)
 			return (ssize_t)i;
 	}
 	return -1;

@@ -1,6 +1,7 @@
 #include "net/mac.h"
 
 #include <stdio.h>
+#include <string.h>
 
 static int
 hex_value(char c)
@@ -14,9 +15,25 @@ hex_value(char c)
 	return -1;
 }
 
+/* Up to two hex digits at *s, ending at the separator sep. */
+static int
+octet(const char **s, char sep)
+{
+	int v = 0, n = 0;
+	for (int d; n < 2 && (d = hex_value(**s)) >= 0; n++, (*s)++)
+		v = v << 4 | d;
+	if (n == 0 || **s != sep)
+		return -1;
+	if (sep != '\0')
+		(*s)++;
+	return v;
+}
+
 /*
- * By hand rather than sscanf("%2x:..."), which also takes one digit, a
- * sign, "0x" and leading blanks: the stored form is the only one accepted.
+ * The forms vmadm takes (its macaddr parser): six octets of one or two hex
+ * digits joined by ':', or twelve hex digits in a row, either case.  By
+ * hand rather than sscanf("%2x:..."), which also takes a sign, "0x" and
+ * leading blanks.
  */
 bool
 zk_mac_parse(const char *s, unsigned char mac[ZK_MAC_LEN])
@@ -24,16 +41,20 @@ zk_mac_parse(const char *s, unsigned char mac[ZK_MAC_LEN])
 	if (s == NULL)
 		return false;
 	unsigned char out[ZK_MAC_LEN];
-	for (int i = 0; i < ZK_MAC_LEN; i++, s += 3) {
-		int hi = hex_value(s[0]);
-		int lo = hi < 0 ? -1 : hex_value(s[1]);
-		char sep = i < ZK_MAC_LEN - 1 ? ':' : '\0';
-		if (lo < 0 || s[2] != sep)
+	bool bare = strlen(s) == 2 * ZK_MAC_LEN && strchr(s, ':') == NULL;
+	for (int i = 0; i < ZK_MAC_LEN; i++) {
+		int v;
+		if (bare) {
+			int hi = hex_value(s[2 * i]), lo = hex_value(s[2 * i + 1]);
+			v = hi < 0 || lo < 0 ? -1 : hi << 4 | lo;
+		} else {
+			v = octet(&s, i < ZK_MAC_LEN - 1 ? ':' : '\0');
+		}
+		if (v < 0)
 			return false;
-		out[i] = (unsigned char)(hi << 4 | lo);
+		out[i] = (unsigned char)v;
 	}
-	for (int i = 0; i < ZK_MAC_LEN; i++)
-		mac[i] = out[i];
+	memcpy(mac, out, sizeof(out));
 	return true;
 }
 
@@ -55,4 +76,14 @@ bool
 zk_mac_is_group(const unsigned char mac[ZK_MAC_LEN])
 {
 	return (mac[0] & 0x01) != 0;
+}
+
+bool
+zk_mac_canonical(const char *s, char buf[ZK_MAC_BUFSZ])
+{
+	unsigned char mac[ZK_MAC_LEN];
+	if (!zk_mac_parse(s, mac))
+		return false;
+	zk_mac_format(mac, buf);
+	return true;
 }
